@@ -1,0 +1,123 @@
+"""Check every answer before cookiecutter writes anything.
+
+Prints one line per problem (which answer, what was given, what is accepted)
+and exits with status 1. Cookiecutter then removes the project folder.
+"""
+
+import json
+import keyword
+import re
+import sys
+import unicodedata
+
+ANSWERS = json.loads(
+    {{ {
+        "project_name": cookiecutter.project_name,
+        "project_slug": cookiecutter.project_slug,
+        "package_name": cookiecutter.package_name,
+        "description": cookiecutter.description,
+        "author_name": cookiecutter.author_name,
+        "author_email": cookiecutter.author_email,
+        "python_version": cookiecutter.python_version,
+        "database_backend": cookiecutter.database_backend,
+        "use_docker_compose": cookiecutter.use_docker_compose,
+        "ci_provider": cookiecutter.ci_provider,
+    } | tojson | literal }}
+)
+PYTHON_VERSIONS = {{ cookiecutter._python_versions | tojson }}
+BACKENDS = {{ cookiecutter._backends | list | tojson }}
+CI_PROVIDERS = ["github", "gitlab", "none"]
+
+#: Import names of what the generated project installs (and so must not shadow),
+#: plus the folders that sit next to the package.
+TAKEN_IMPORT_NAMES = {
+    "alembic", "argon2", "dotenv", "mako", "markupsafe", "sqlalchemy", "greenlet",
+    "typing_extensions", "cffi", "cryptography", "pytest", "_pytest", "pluggy",
+    "iniconfig", "packaging", "mypy", "ruff", "pre_commit", "hatchling", "psycopg",
+    "psycopg_binary", "pymysql", "tests", "migrations", "scripts", "src",
+}
+#: Longest slug and package name. The package name also names the database
+#: ("<name>_test" must fit PostgreSQL's 63 bytes) and keeps imports on one line.
+MAX_SLUG = 60
+MAX_PACKAGE = 40
+SLUG = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+")
+
+
+def check_text(name, value, max_length, required=True):
+    """Problems with a free-text answer that ends up in TOML and Markdown."""
+    if required and not value.strip():
+        return [f"{name}: must not be empty"]
+    if len(value) > max_length:
+        return [f"{name}: {len(value)} characters given; at most {max_length} accepted"]
+    bad = sorted({c for c in value if unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"}})
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        return [f"{name}: contains control or unassigned characters ({shown}); use one line of printable text"]
+    return []
+
+
+def problems():
+    a = ANSWERS
+    found = []
+    found += check_text("project_name", a["project_name"], 200)
+    found += check_text("description", a["description"], 500, required=False)
+    found += check_text("author_name", a["author_name"], 200)
+
+    slug = a["project_slug"]
+    if not SLUG.fullmatch(slug) or len(slug) > MAX_SLUG:
+        found.append(
+            f"project_slug: {slug!r} is not accepted; use lowercase ASCII letters, digits and"
+            f" hyphens, starting with a letter, not ending with a hyphen, at most {MAX_SLUG}"
+            " characters (e.g. 'my-service')"
+        )
+
+    package = a["package_name"]
+    if not PACKAGE.fullmatch(package) or len(package) > MAX_PACKAGE:
+        found.append(
+            f"package_name: {package!r} is not accepted; use lowercase ASCII letters, digits"
+            f" and underscores, not starting with a digit, at most {MAX_PACKAGE} characters"
+            " (e.g. 'my_service')"
+        )
+    elif keyword.iskeyword(package) or keyword.issoftkeyword(package):
+        found.append(f"package_name: {package!r} is a Python keyword; choose another name")
+    elif package in sys.stdlib_module_names or package == "test":
+        found.append(
+            f"package_name: {package!r} would shadow the standard library module of that"
+            " name; choose another name"
+        )
+    elif package in TAKEN_IMPORT_NAMES:
+        found.append(
+            f"package_name: {package!r} would shadow a module or folder the generated"
+            " project uses; choose another name"
+        )
+
+    email = a["author_email"]
+    if not EMAIL.fullmatch(email) or len(email) > 254:
+        found.append(f"author_email: {email!r} is not an e-mail address like 'you@example.com'")
+
+    choices = {
+        "python_version": PYTHON_VERSIONS,
+        "database_backend": BACKENDS,
+        "ci_provider": CI_PROVIDERS,
+    }
+    for name, accepted in choices.items():
+        if a[name] not in accepted:
+            found.append(f"{name}: {a[name]!r} is not one of {', '.join(accepted)}")
+    if not isinstance(a["use_docker_compose"], bool):
+        found.append(f"use_docker_compose: {a['use_docker_compose']!r} is not yes or no")
+    return found
+
+
+def main():
+    found = problems()
+    for problem in found:
+        print(f"error: {problem}", file=sys.stderr)
+    if found:
+        print("Nothing was generated. Run cookiecutter again with other answers.", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Fixtures for the template's tests: rendering, shared tools, real database servers.
+
+Each combination of answers is rendered once per run and shared; generated
+suites run in this environment (it has every generated dependency) with
+`src/` on PYTHONPATH, so no project needs its own install, except in the
+tests that check installing.
+
+Servers: `TEMPLATE_TEST_POSTGRES_URL` and `TEMPLATE_TEST_MYSQL_URL` name an
+administrator connection (defaults: the local servers, as root). Outside CI
+an unreachable server skips its tests; with CI=true it fails them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+BACKENDS = CONTEXT["database_backend"]
+SERVER_BACKENDS = [b for b in BACKENDS if CONTEXT["_backends"][b]["server"]]
+CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+ADMIN_URLS = {
+    "postgresql": os.environ.get(
+        "TEMPLATE_TEST_POSTGRES_URL",
+        "postgresql+psycopg://root@127.0.0.1:5432/postgres",
+    ),
+    "mysql": os.environ.get(
+        "TEMPLATE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/"
+    ),
+}
+#: The password of the user each server test creates: every character that
+#: breaks URLs, shells and .env files.
+HOSTILE_PASSWORD = "p@ss:w/rd#%?&= $HOME'\"\\"
+
+
+def missing(reason: str) -> None:
+    """Skip outside CI; fail under CI=true, where every check must run."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: not skipping)")
+    pytest.skip(reason)
+
+
+class Renderer:
+    """Renders the template, once per distinct set of answers."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache: dict[str, Path] = {}
+
+    def __call__(self, **answers: Any) -> Path:
+        key = json.dumps(answers, sort_keys=True)
+        if key not in self.cache:
+            output = self.root / f"p{len(self.cache)}"
+            project = cookiecutter(
+                str(TEMPLATE),
+                no_input=True,
+                extra_context=answers,
+                output_dir=str(output),
+            )
+            self.cache[key] = Path(project)
+        return self.cache[key]
+
+
+@pytest.fixture(scope="session")
+def render(tmp_path_factory: pytest.TempPathFactory) -> Renderer:
+    """`render(**answers)`: the generated project's path (rendered once per run)."""
+    return Renderer(tmp_path_factory.mktemp("projects"))
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> Result:
+    """Run a command; returns its exit code and output (never raises on failure)."""
+    completed = subprocess.run(
+        args,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def project_env(project: Path, **extra: str) -> dict[str, str]:
+    """Environment for running a generated project's tools from this venv."""
+    env = {
+        "PYTHONPATH": str(project / "src"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # What a developer's shell may have set must not leak into the project.
+        "DATABASE_URL": "",
+        "TEST_DATABASE_URL": "",
+        "CI": "",
+    }
+    env.update(extra)
+    return env
+
+
+def tool(name: str) -> str:
+    """A command installed in this environment."""
+    return str(Path(sys.executable).parent / name)
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for every generated project: SQLAlchemy is analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+@dataclass
+class Server:
+    """A real database server with a user and an empty database for one test run."""
+
+    backend: str
+    admin_url: URL
+    user: str
+    password: str
+    database: str
+
+    def url(self, database: str | None = None) -> URL:
+        query = CONTEXT["_backends"][self.backend]["url_query"]
+        return URL.create(
+            CONTEXT["_backends"][self.backend]["drivername"],
+            username=self.user,
+            password=self.password,
+            host=self.admin_url.host,
+            port=self.admin_url.port,
+            database=database or self.database,
+            query=query,
+        )
+
+    def env(self) -> dict[str, str]:
+        """The DB_* settings a generated project needs to reach this server."""
+        return {
+            "DB_HOST": str(self.admin_url.host),
+            "DB_PORT": str(
+                self.admin_url.port or CONTEXT["_backends"][self.backend]["port"]
+            ),
+            "DB_USER": self.user,
+            "DB_PASSWORD": self.password,
+            "DB_NAME": self.database,
+        }
+
+    def admin(self, *statements: str) -> None:
+        engine = create_engine(
+            self.admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
+        )
+        try:
+            with engine.connect() as connection:
+                for statement in statements:
+                    connection.execute(text(statement))
+        finally:
+            engine.dispose()
+
+
+#: Create and drop a user and its databases ("<name>" and "<name>_test").
+SETUP = {
+    "postgresql": lambda s: [
+        f"CREATE ROLE {s.user} LOGIN CREATEDB PASSWORD '{s.password.replace(chr(39), chr(39) * 2)}'",
+        f"CREATE DATABASE {s.database} OWNER {s.user}",
+    ],
+    "mysql": lambda s: [
+        f"CREATE USER '{s.user}'@'%' IDENTIFIED BY '{s.password.replace(chr(92), chr(92) * 2).replace(chr(39), chr(39) * 2)}'",
+        f"CREATE USER '{s.user}'@'localhost' IDENTIFIED BY '{s.password.replace(chr(92), chr(92) * 2).replace(chr(39), chr(39) * 2)}'",
+        f"CREATE DATABASE {s.database} CHARACTER SET utf8mb4",
+        f"GRANT ALL PRIVILEGES ON `{s.database}%`.* TO '{s.user}'@'%'",
+        f"GRANT ALL PRIVILEGES ON `{s.database}%`.* TO '{s.user}'@'localhost'",
+    ],
+}
+TEARDOWN = {
+    "postgresql": lambda s: [
+        f"DROP DATABASE IF EXISTS {s.database}_test WITH (FORCE)",
+        f"DROP DATABASE IF EXISTS {s.database} WITH (FORCE)",
+        f"DROP ROLE IF EXISTS {s.user}",
+    ],
+    "mysql": lambda s: [
+        f"DROP DATABASE IF EXISTS {s.database}_test",
+        f"DROP DATABASE IF EXISTS {s.database}",
+        f"DROP USER IF EXISTS '{s.user}'@'%'",
+        f"DROP USER IF EXISTS '{s.user}'@'localhost'",
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def server_factory() -> Iterator[Callable[[str], Server]]:
+    """`server_factory(backend)`: a user and database on that server, made once per run."""
+    created: dict[str, Server] = {}
+
+    def make(backend: str) -> Server:
+        if backend in created:
+            return created[backend]
+        admin_url = make_url(ADMIN_URLS[backend])
+        name = f"tpl_{secrets.token_hex(4)}"
+        server = Server(backend, admin_url, name, HOSTILE_PASSWORD, name)
+        try:
+            server.admin("SELECT 1")
+        except DBAPIError as error:
+            missing(
+                f"{backend} server at {admin_url.render_as_string()} unreachable: {error.orig}"
+            )
+        server.admin(*SETUP[backend](server))
+        created[backend] = server
+        return server
+
+    yield make
+    for server in created.values():
+        server.admin(*TEARDOWN[server.backend](server))

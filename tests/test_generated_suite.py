@@ -1,0 +1,164 @@
+"""The generated test suites: green at once without a server, and on the real servers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    BACKENDS,
+    SERVER_BACKENDS,
+    Renderer,
+    Server,
+    missing,
+    project_env,
+    run,
+)
+
+PYTEST = [
+    sys.executable,
+    "-m",
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    "-W",
+    "error::DeprecationWarning",
+]
+
+
+def closed_port() -> str:
+    """A local port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+def passed(output: str) -> int:
+    """How many tests passed; fails the test on any failure, error or skip."""
+    summary = output.strip().splitlines()[-1]
+    assert re.fullmatch(r"=* ?\d+ passed in [\d.]+s( \(.*\))? ?=*", summary), summary
+    return int(summary.strip("= ").split()[0])
+
+
+def header(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("database: "))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_suite_passes_without_a_server(render: Renderer, backend: str) -> None:
+    project = render(database_backend=backend)
+    env = project_env(project, DB_HOST="127.0.0.1", DB_PORT=closed_port())
+    result = run(PYTEST, project, env)
+    assert result.returncode == 0, result.output
+    assert passed(result.stdout) >= 80
+    if backend == "sqlite":
+        assert header(result.stdout) == "database: sqlite+pysqlite://"
+    else:
+        assert header(result.stdout).startswith(
+            "database: in-memory SQLite, because 127.0.0.1:"
+        )
+        assert "unreachable" in header(result.stdout)
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("how", ["CI=true", "--require-db"])
+def test_missing_server_fails_when_required(
+    render: Renderer, backend: str, how: str
+) -> None:
+    project = render(database_backend=backend)
+    env = project_env(project, DB_HOST="127.0.0.1", DB_PORT=closed_port())
+    args = PYTEST
+    if how == "CI=true":
+        env["CI"] = "true"
+    else:
+        args = [*PYTEST, "--require-db"]
+    result = run(args, project, env)
+    assert result.returncode == 4, result.output  # pytest's usage error
+    assert "test database 127.0.0.1:" in result.output
+    assert "unreachable" in result.output
+    assert " passed" not in result.output
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_suite_passes_on_the_real_server(
+    render: Renderer, server_factory: Callable[[str], Server], backend: str
+) -> None:
+    server = server_factory(backend)
+    project = render(database_backend=backend)
+    # DB_* parts, not a URL: the suite derives "<DB_NAME>_test" and creates it,
+    # logging in with a password full of URL-breaking characters.
+    env = project_env(project, CI="true", **server.env())
+    result = run(PYTEST, project, env)
+    assert result.returncode == 0, result.output
+    assert passed(result.stdout) >= 80
+    expected = server.url(f"{server.database}_test").render_as_string(
+        hide_password=True
+    )
+    assert header(result.stdout) == f"database: {expected}"
+    assert server.password not in result.output
+
+
+@pytest.fixture(scope="session")
+def python313() -> Path:
+    """Python 3.13: TEMPLATE_TEST_PYTHON313, or pyenv's 3.13.0."""
+    given = os.environ.get("TEMPLATE_TEST_PYTHON313")
+    if given:
+        return Path(given)
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        prefix = subprocess.run(
+            [pyenv, "prefix", "3.13.0"], capture_output=True, text=True
+        )
+        if prefix.returncode == 0:
+            return Path(prefix.stdout.strip()) / "bin" / "python"
+    missing("no Python 3.13: set TEMPLATE_TEST_PYTHON313")
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.server
+def test_pip_install_and_suite_on_python_313(
+    render: Renderer,
+    server_factory: Callable[[str], Server],
+    python313: Path,
+    tmp_path: Path,
+) -> None:
+    """The contract's install command on the newest Python here, then the suite on PostgreSQL."""
+    server = server_factory("postgresql")
+    project = render(database_backend="postgresql", project_slug="py313")
+    venv = tmp_path / "venv"
+    assert run([str(python313), "-m", "venv", str(venv)], tmp_path).returncode == 0
+    pip = run([str(venv / "bin" / "pip"), "install", "-q", "-e", ".[dev]"], project)
+    assert pip.returncode == 0, pip.output
+    env = {
+        "CI": "true",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DATABASE_URL": "",
+        **server.env(),
+    }
+    env["DB_NAME"] = f"{server.database}_py313"
+    result = run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "error::DeprecationWarning",
+        ],
+        project,
+        env,
+    )
+    assert result.returncode == 0, result.output
+    assert "Python 3.13" in result.stdout
+    assert passed(result.stdout) >= 80
+    server.admin(f"DROP DATABASE IF EXISTS {server.database}_py313_test WITH (FORCE)")

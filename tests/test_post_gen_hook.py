@@ -1,0 +1,173 @@
+"""The post-generation hook: cleanup, .env, and a smoke test that catches broken output."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from conftest import CI, TEMPLATE, Renderer, run
+
+
+def env_values(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not key.startswith("#"):
+            values[key] = value
+    return values
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mysql"])
+def test_env_file_is_private_complete_and_random(
+    render: Renderer, backend: str
+) -> None:
+    project = render(database_backend=backend)
+    env, example = project / ".env", project / ".env.example"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    values, defaults = env_values(env), env_values(example)
+    assert set(values) == set(defaults)
+    for key, value in values.items():
+        if key.endswith("_PASSWORD"):
+            assert len(value) >= 32, key
+            assert value not in {defaults[key], "change-me"}
+            assert value.replace("-", "").replace("_", "").isalnum(), (
+                "must need no quoting"
+            )
+        else:
+            assert value == defaults[key], key
+    assert values.get("DB_TYPE") == backend
+
+
+def test_each_project_gets_its_own_password(render: Renderer) -> None:
+    first = env_values(render(database_backend="postgresql") / ".env")["DB_PASSWORD"]
+    second = env_values(
+        render(database_backend="postgresql", project_slug="other") / ".env"
+    )
+    assert first != second["DB_PASSWORD"]
+
+
+def test_env_file_is_ignored_by_git(render: Renderer) -> None:
+    project = render(database_backend="postgresql")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    checkout = project.parent / "git-check"
+    shutil.copytree(project, checkout)
+    assert run(["git", "init", "-q"], checkout).returncode == 0
+    assert run(["git", "add", "-A"], checkout).returncode == 0
+    tracked = run(["git", "ls-files"], checkout).stdout.split()
+    assert ".env" not in tracked
+    assert ".env.example" in tracked
+    password = env_values(project / ".env")["DB_PASSWORD"]
+    for name in tracked:
+        assert password not in (checkout / name).read_text(encoding="utf-8"), name
+
+
+def test_no_bytecode_or_caches_left_behind(render: Renderer) -> None:
+    project = render()
+    leftovers = [
+        p for p in project.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"
+    ]
+    assert leftovers == []
+
+
+def test_smoke_test_failure_removes_the_project(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE, template, ignore=shutil.ignore_patterns(".venv", ".git", "tests")
+    )
+    broken = (
+        template
+        / "{{cookiecutter.project_slug}}"
+        / "src"
+        / "{{cookiecutter.package_name}}"
+        / "security.py"
+    )
+    broken.write_text(
+        broken.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8"
+    )
+    output = tmp_path / "out"
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(template), no_input=True, output_dir=str(output))
+    err = capfd.readouterr().err
+    assert err.splitlines()[0].startswith(
+        "error: generated project is broken: src/my_service/security.py: does not parse"
+    ), err
+    assert not (output / "my-service").exists()
+
+
+def test_smoke_test_catches_a_broken_model(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE, template, ignore=shutil.ignore_patterns(".venv", ".git", "tests")
+    )
+    user = (
+        template
+        / "{{cookiecutter.project_slug}}"
+        / "src"
+        / "{{cookiecutter.package_name}}"
+        / "models"
+        / "user.py"
+    )
+    user.write_text(
+        user.read_text(encoding="utf-8").replace(
+            '__tablename__ = "users"',
+            '__tablename__ = "users"\n    bogus: Mapped[object]',
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out"))
+    err = capfd.readouterr().err
+    assert "round trip through SQLite failed" in err, err
+
+
+@pytest.fixture(scope="session")
+def bare_cookiecutter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Python with cookiecutter and nothing else: how most users run templates."""
+    uv = shutil.which("uv")
+    if uv is None:
+        if CI:
+            pytest.fail("uv is needed to build an environment without SQLAlchemy")
+        pytest.skip("uv is not installed")
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    subprocess.run(
+        [uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True
+    )
+    subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(venv / "bin" / "python"),
+            "cookiecutter==2.7.1",
+        ],
+        check=True,
+    )
+    return venv / "bin" / "cookiecutter"
+
+
+def test_generation_works_without_sqlalchemy(
+    bare_cookiecutter: Path, tmp_path: Path
+) -> None:
+    python = bare_cookiecutter.parent / "python"
+    assert run([str(python), "-c", "import sqlalchemy"], tmp_path).returncode != 0
+    result = run(
+        [str(bare_cookiecutter), "--no-input", str(TEMPLATE), "database_backend=mysql"],
+        tmp_path,
+        env={"PYTHONPATH": ""},
+    )
+    assert result.returncode == 0, result.output
+    assert (tmp_path / "my-service" / ".env").is_file()

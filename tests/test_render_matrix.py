@@ -1,0 +1,215 @@
+"""What each option puts into the generated project, and that every file parses."""
+
+from __future__ import annotations
+
+import configparser
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import BACKENDS, CONTEXT, SERVER_BACKENDS, Renderer
+
+ALWAYS = [
+    "pyproject.toml",
+    "README.md",
+    ".env",
+    ".env.example",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "alembic.ini",
+    "migrations/env.py",
+    "migrations/script.py.mako",
+    "scripts/create_tables.py",
+    "tests/conftest.py",
+    "src/my_service/__init__.py",
+    "src/my_service/py.typed",
+    "src/my_service/settings.py",
+    "src/my_service/errors.py",
+    "src/my_service/security.py",
+    "src/my_service/infra/database.py",
+    "src/my_service/infra/monitoring.py",
+    "src/my_service/models/base.py",
+    "src/my_service/models/user.py",
+    "src/my_service/repositories/user_repository.py",
+]
+
+
+def files(project: Path) -> set[str]:
+    return {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("ci", ["github", "gitlab", "none"])
+@pytest.mark.parametrize("compose", [True, False])
+def test_files_follow_the_options(
+    render: Renderer, backend: str, ci: str, compose: bool
+) -> None:
+    project = render(
+        database_backend=backend, ci_provider=ci, use_docker_compose=compose
+    )
+    present = files(project)
+    assert set(ALWAYS) <= present
+    with_compose = compose and backend in SERVER_BACKENDS
+    assert ("docker-compose.yml" in present) is with_compose
+    assert ("docker/initdb/create-test-database.sh" in present) is with_compose
+    assert (".github/workflows/ci.yml" in present) is (ci == "github")
+    assert (".gitlab-ci.yml" in present) is (ci == "gitlab")
+    assert not any(p.startswith(".github") for p in present) or ci == "github"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_config_file_parses(render: Renderer, backend: str) -> None:
+    project = render(database_backend=backend)
+    for path in project.rglob("*"):
+        if path.suffix == ".toml":
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix in {".yml", ".yaml"}:
+            load_yaml(path)
+        elif path.suffix == ".ini":
+            configparser.ConfigParser(interpolation=None).read(path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pyproject_declares_the_driver_and_tools(
+    render: Renderer, backend: str
+) -> None:
+    pyproject = tomllib.loads(
+        (render(database_backend=backend) / "pyproject.toml").read_text()
+    )
+    dependencies = pyproject["project"]["dependencies"]
+    driver = CONTEXT["_backends"][backend]["dependency"]
+    assert (driver in dependencies) if driver else len(dependencies) == 4
+    assert {"pytest>=8.3", "ruff>=0.12", "mypy>=1.15"} <= set(
+        pyproject["project"]["optional-dependencies"]["dev"]
+    )
+    assert pyproject["dependency-groups"]["dev"] == ["my-service[dev]"]
+
+
+@pytest.mark.parametrize("version", CONTEXT["python_version"])
+def test_python_version_is_the_floor_everywhere(render: Renderer, version: str) -> None:
+    project = render(
+        python_version=version, database_backend="postgresql", ci_provider="github"
+    )
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f">={version}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(
+        ".", ""
+    )
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+    workflow = load_yaml(project / ".github/workflows/ci.yml")
+    matrix = workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+    versions = CONTEXT["python_version"]
+    assert matrix == versions[versions.index(version) :]
+    gitlab = render(python_version=version, ci_provider="gitlab")
+    gitlab_matrix = load_yaml(gitlab / ".gitlab-ci.yml")["test"]["parallel"]["matrix"]
+    assert gitlab_matrix == [{"PYTHON_VERSION": versions[versions.index(version) :]}]
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_compose_runs_the_server_with_a_healthcheck(
+    render: Renderer, backend: str
+) -> None:
+    facts = CONTEXT["_backends"][backend]
+    compose = load_yaml(render(database_backend=backend) / "docker-compose.yml")
+    db = compose["services"]["db"]
+    assert db["image"] == facts["image"]
+    assert db["ports"] == [f"127.0.0.1:${{DB_PORT:-{facts['port']}}}:{facts['port']}"]
+    assert db["healthcheck"]["test"] == ["CMD-SHELL", facts["healthcheck"]]
+    assert "./docker/initdb:/docker-entrypoint-initdb.d:ro" in db["volumes"]
+    env = db["environment"]
+    for variable, setting in facts["container_env"].items():
+        assert env[variable].startswith(f"${{{setting}:?"), variable
+    env_file = (render(database_backend=backend) / ".env").read_text()
+    for setting in facts["container_env"].values():
+        assert f"\n{setting}=" in env_file, f"compose needs {setting} in .env"
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_initdb_script_creates_the_test_database(
+    render: Renderer, backend: str
+) -> None:
+    script = render(database_backend=backend) / "docker/initdb/create-test-database.sh"
+    text = script.read_text()
+    assert text.startswith("#!/bin/sh\n")
+    assert "_test" in text
+    assert "CREATE DATABASE" in text
+    assert script.stat().st_mode & 0o111, "must be executable"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_github_workflow_tests_against_the_server(
+    render: Renderer, backend: str
+) -> None:
+    facts = CONTEXT["_backends"][backend]
+    job = load_yaml(render(database_backend=backend) / ".github/workflows/ci.yml")[
+        "jobs"
+    ]["test"]
+    commands = [step.get("run") for step in job["steps"] if "run" in step]
+    assert commands[:4] == [
+        "uv sync",
+        "uv run ruff check .",
+        "uv run ruff format --check .",
+        "uv run mypy",
+    ]
+    if not facts["server"]:
+        assert "services" not in job
+        assert commands[-1] == "uv run pytest"
+        return
+    service = job["services"]["db"]
+    assert service["image"] == facts["image"]
+    assert service["ports"] == [f"{facts['port']}:{facts['port']}"]
+    assert f'--health-cmd "{facts["healthcheck"]}"' in service["options"]
+    assert commands[-1] == "uv run pytest --require-db"
+    assert "uv run alembic check" in commands
+    url = job["env"]["TEST_DATABASE_URL"]
+    assert url.startswith(
+        f"{facts['drivername']}://app:ci-only-password@127.0.0.1:{facts['port']}/app_test"
+    )
+    assert (
+        service["env"][
+            next(k for k, v in facts["container_env"].items() if v == "DB_NAME")
+        ]
+        == "app_test"
+    )
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_gitlab_pipeline_tests_against_the_server(
+    render: Renderer, backend: str
+) -> None:
+    facts = CONTEXT["_backends"][backend]
+    job = load_yaml(
+        render(database_backend=backend, ci_provider="gitlab") / ".gitlab-ci.yml"
+    )["test"]
+    assert job["services"] == [{"name": facts["image"], "alias": "db"}]
+    assert job["variables"]["TEST_DATABASE_URL"].startswith(
+        f"{facts['drivername']}://app:ci-only-password@db:"
+    )
+    assert job["script"][-1] == "uv run pytest --require-db"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Quote \" and ' and \\ backslash",
+        "Ünïcödé Prøject — 名前 🎉",
+        "Dollar $HOME ${HOME} and {{ braces }} and {% raw %}",
+    ],
+)
+def test_hostile_project_names_render_working_files(
+    render: Renderer, name: str
+) -> None:
+    project = render(
+        project_name=name, project_slug="hostile", description=name, author_name=name
+    )
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["description"] == name
+    assert pyproject["project"]["authors"][0]["name"] == name
+    assert (project / "README.md").read_text(encoding="utf-8").startswith(f"# {name}\n")

@@ -1,0 +1,41 @@
+"""Create the profiles table (one per user, deleted with the user).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-27 00:00:01
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from {{ cookiecutter.package_name }}.models.types import UTCDateTime
+
+revision: str = "0002"
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "profiles",
+        sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("bio", sa.String(length=1000), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_profiles_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_profiles")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_profiles_user_id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("profiles")

@@ -1,0 +1,1 @@
+"""The data layer: settings, database access, models and repositories."""

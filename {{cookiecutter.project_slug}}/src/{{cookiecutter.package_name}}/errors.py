@@ -1,0 +1,93 @@
+{%- set backends = ["sqlite", cookiecutter.database_backend] | unique | list -%}
+"""The project's own database errors: what callers catch instead of driver errors.
+
+Drivers report the same problem in different ways (a SQLSTATE, an error number,
+a message). `translate()` turns SQLAlchemy's errors into these classes, so code
+above the data layer never depends on which database is underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import URL
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+
+class DataLayerError(Exception):
+    """Base class of every error the data layer raises on purpose."""
+
+
+class ValidationError(DataLayerError, ValueError):
+    """A value was refused before it reached the database."""
+
+
+class DuplicateError(DataLayerError):
+    """A row with the same unique value (username, e-mail, ...) already exists."""
+
+
+class ConstraintError(DataLayerError):
+    """The database refused a write that breaks a constraint other than uniqueness."""
+
+
+class DatabaseConnectionError(DataLayerError):
+    """The database could not be reached.
+
+    The message names the server (host, port, database) and never the password.
+    """
+
+    def __init__(self, url: URL, reason: str, attempts: int = 1) -> None:
+        where = describe_server(url)
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(f"cannot reach the database at {where}{tries}: {reason}")
+        self.attempts = attempts
+
+
+def describe_server(url: URL) -> str:
+    """`host:port/database` for a server, the file name for SQLite; never credentials."""
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite {url.database or ':memory:'}"
+    port = f":{url.port}" if url.port else ""
+    return f"{url.host}{port}/{url.database}"
+
+
+#: How each driver reports a unique-key violation, given the driver's exception.
+_DUPLICATE_KEY_CHECKS: tuple[Callable[[object], bool], ...] = (
+{%- for name in backends %}
+{%- set backend = cookiecutter._backends[name] %}
+    # {{ backend.duplicate_key_source }}
+    lambda orig: {{ backend.duplicate_key }},
+{%- endfor %}
+)
+
+
+def is_duplicate_key(error: IntegrityError) -> bool:
+    """Whether the database refused a row because a unique value is taken."""
+    return any(check(error.orig) for check in _DUPLICATE_KEY_CHECKS)
+
+
+def translate(error: DBAPIError, url: URL) -> DataLayerError:
+    """The project's error for a SQLAlchemy error raised while talking to `url`."""
+    if isinstance(error, IntegrityError):
+        if is_duplicate_key(error):
+            return DuplicateError("a row with the same unique value already exists")
+        return ConstraintError(f"the database refused the write: {first_line(error)}")
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        return DatabaseConnectionError(url, first_line(error))
+    return DataLayerError(f"database error: {first_line(error)}")
+
+
+@contextmanager
+def translated_errors(url: URL) -> Iterator[None]:
+    """Raise the project's errors instead of SQLAlchemy's inside the block."""
+    try:
+        yield
+    except DBAPIError as error:
+        raise translate(error, url) from error
+
+
+def first_line(error: DBAPIError) -> str:
+    """The driver's own message, first line only (no SQL, no parameters)."""
+    lines = str(error.orig).strip().splitlines()
+    return lines[0] if lines else type(error.orig).__name__

@@ -1,0 +1,1 @@
+"""Connections to the outside world: the database engine and its monitoring."""

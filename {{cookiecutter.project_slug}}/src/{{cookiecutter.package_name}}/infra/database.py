@@ -1,0 +1,239 @@
+{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{#- Python 3.12 writes generic functions as `def f[T](...)`. -#}
+{%- set type_params = cookiecutter.python_version != "3.11" -%}
+"""Engine, sessions and connection helpers: where the application meets the database.
+
+The engine and the session factory are created on first use and shared by the
+whole process. Use `get_session()` for a unit of work: it commits when the block
+ends normally, rolls back when it raises, and always closes the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any{% if not type_params %}, TypeVar{% endif %}
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool, StaticPool
+
+from ..errors import DatabaseConnectionError, first_line
+from ..settings import Settings, get_settings
+from .monitoring import log_slow_queries
+
+logger = logging.getLogger(__name__)
+{%- if not type_params %}
+
+T = TypeVar("T")
+{%- endif %}
+
+SQLITE_DRIVER = "sqlite+pysqlite"
+{%- if db.server %}
+#: SQLAlchemy dialect and driver for {{ db.label }}.
+SERVER_DRIVER = {{ db.drivername | tojson }}
+#: Query options every {{ db.label }} URL built from the DB_* parts carries.
+SERVER_URL_QUERY: dict[str, str] = {{ db.url_query | tojson }}
+{%- endif %}
+
+
+def get_db_url(settings: Settings | None = None) -> URL:
+    """The database URL: `DATABASE_URL` if set, else one built from the DB_* parts.
+
+    `URL.create` takes the password as it is: no escaping is needed for
+    characters such as `@`, `:`, `/` or `%`.
+    """
+    settings = settings or get_settings()
+    if settings.database_url:
+        return make_url(settings.database_url)
+{%- if db.server %}
+    if settings.db_type == "sqlite":
+        return sqlite_url(settings.db_name)
+    return URL.create(
+        SERVER_DRIVER,
+        username=settings.db_user,
+        password=settings.db_password,
+        host=settings.db_host,
+        port=settings.db_port,
+        database=settings.db_name,
+        query=SERVER_URL_QUERY,
+    )
+{%- else %}
+    return sqlite_url(settings.db_name)
+{%- endif %}
+
+
+def sqlite_url(name: str) -> URL:
+    """The URL of SQLite file `name`.db, or of an in-memory database for ":memory:"."""
+    if name == ":memory:":
+        return URL.create(SQLITE_DRIVER)
+    return URL.create(SQLITE_DRIVER, database=f"{name}.db")
+
+
+def create_db_engine(
+    url: URL | str, settings: Settings | None = None, **options: Any
+) -> Engine:
+    """An engine for `url` with the pool, logging and driver fixes this project relies on.
+
+    Pool sizes and timeouts come from the settings; `options` are passed on to
+    `create_engine` and win over them.
+    """
+    settings = settings or get_settings()
+    url = make_url(url)
+    engine_options: dict[str, Any] = {
+        "echo": settings.db_echo,
+        # Bound values stay out of logs and error messages: they can hold
+        # personal data and password hashes.
+        "hide_parameters": True,
+        # Test each pooled connection before use, so a restarted server costs
+        # a reconnect instead of an error.
+        "pool_pre_ping": True,
+    }
+    if _is_in_memory_sqlite(url):
+        # One connection, shared by every session and thread: an in-memory
+        # database lives only as long as its connection.
+        engine_options.update(
+            poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine_options.update(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_recycle=settings.db_pool_recycle,
+            pool_timeout=settings.db_pool_timeout,
+        )
+    engine_options.update(options)
+    engine = create_engine(url, **engine_options)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    log_slow_queries(engine, settings.db_slow_query_seconds)
+    return engine
+
+
+def _is_in_memory_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 module starts transactions late and never for SAVEPOINT,
+    # which breaks Session.begin_nested(). Turn its handling off here and let
+    # SQLAlchemy emit BEGIN (SQLAlchemy's documented workaround).
+    dbapi_connection.isolation_level = None
+    # SQLite enforces foreign keys only when asked, per connection.
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+@cache
+def get_engine() -> Engine:
+    """The process-wide engine, created from the settings on first use."""
+    return create_db_engine(get_db_url())
+
+
+@cache
+def get_session_maker() -> sessionmaker[Session]:
+    """The process-wide session factory, bound to `get_engine()`.
+
+    `expire_on_commit=False` keeps loaded attributes readable after the
+    session has committed and closed, e.g. to return them from an API.
+    """
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def get_session() -> Iterator[Session]:
+    """A session for one unit of work: commit on success, rollback on error, always close."""
+    session = get_session_maker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def dispose_engine() -> None:
+    """Close every pooled connection and forget the engine.
+
+    Call it at shutdown, in a child process after a fork, or after changing
+    the settings; the next `get_engine()` builds a new engine.
+    """
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_session_maker.cache_clear()
+    get_engine.cache_clear()
+
+
+def get_pool_status(engine: Engine | None = None) -> dict[str, int]:
+    """Connection pool counters of `engine` (default: `get_engine()`).
+
+    `size` is the configured pool size, `checked_out` the connections in use,
+    `checked_in` the idle ones, `overflow` those opened beyond `size`, and
+    `total` all open connections. In-memory SQLite shares one connection
+    (`StaticPool`), which keeps no counters: every value is then 0.
+    """
+    pool = (engine or get_engine()).pool
+    if not isinstance(pool, QueuePool):
+        return dict.fromkeys(
+            ("size", "checked_in", "checked_out", "overflow", "total"), 0
+        )
+    checked_in, checked_out = pool.checkedin(), pool.checkedout()
+    return {
+        "size": pool.size(),
+        "checked_in": checked_in,
+        "checked_out": checked_out,
+        "overflow": max(pool.overflow(), 0),
+        "total": checked_in + checked_out,
+    }
+
+
+def execute_with_retry{{ "[T]" if type_params }}(
+    func: Callable[[], T], max_retries: int = 3, delay: float = 0.5
+) -> T:
+    """Call `func`, and call it again while the database connection fails.
+
+    Waits `delay` seconds after the first failure and twice as long after each
+    further one. After `max_retries` failed attempts it raises
+    `DatabaseConnectionError`, which names the server but never the password.
+    Other errors (a duplicate key, bad SQL) are raised at once.
+
+    `func` must be safe to run again: let it open its own session
+    (`with get_session() as session: ...`), so a retry starts a new transaction.
+    """
+    if max_retries < 1:
+        raise ValueError(f"max_retries must be at least 1, got {max_retries}")
+    attempt = 1
+    while True:
+        try:
+            return func()
+        except DBAPIError as error:
+            if not _is_connection_error(error):
+                raise
+            if attempt >= max_retries:
+                raise DatabaseConnectionError(
+                    get_db_url(), first_line(error), attempts=attempt
+                ) from error
+            wait = delay * 2 ** (attempt - 1)
+            logger.warning(
+                "database unreachable (attempt %d of %d), retrying in %.2f s: %s",
+                attempt,
+                max_retries,
+                wait,
+                first_line(error),
+            )
+            time.sleep(wait)
+            attempt += 1
+
+
+def _is_connection_error(error: DBAPIError) -> bool:
+    return isinstance(error, OperationalError) or error.connection_invalidated

@@ -1,0 +1,34 @@
+"""A user's profile: the one-to-one relation the eager-loading examples use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import BaseModel
+
+if TYPE_CHECKING:
+    from .user import User
+
+BIO_MAX_LENGTH = 1000
+
+
+class Profile(BaseModel):
+    """Optional details of a user, deleted with the user."""
+
+    __tablename__ = "profiles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    bio: Mapped[str] = mapped_column(String(BIO_MAX_LENGTH), default="")
+    user: Mapped[User] = relationship(back_populates="profile")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile's fields as JSON-friendly values."""
+        return {**super().to_dict(), "user_id": self.user_id, "bio": self.bio}
+
+    def __repr__(self) -> str:
+        return f"Profile(id={self.id!r}, user_id={self.user_id!r})"

@@ -1,0 +1,105 @@
+"""The user account model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from .. import security
+from ..errors import ValidationError
+from .base import BaseModel
+
+if TYPE_CHECKING:
+    from .profile import Profile
+
+USERNAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 255
+
+
+class User(BaseModel):
+    """An account that signs in with a username or e-mail and a password.
+
+    Only a hash of the password is kept (see `set_password`). Uniqueness of
+    usernames follows the database's collation: case-sensitive on PostgreSQL
+    and SQLite, case-insensitive on MySQL/MariaDB. E-mail addresses are stored
+    in lower case, so they compare the same way everywhere.
+    """
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    profile: Mapped[Profile | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @validates("username")
+    def _validate_username(self, _key: str, value: str) -> str:
+        return validate_username(value)
+
+    @validates("email")
+    def _validate_email(self, _key: str, value: str) -> str:
+        return validate_email(value)
+
+    def set_password(self, password: str) -> None:
+        """Store an Argon2id hash of `password` (never the password itself)."""
+        if not password:
+            raise ValidationError("password must not be empty")
+        self.password_hash = security.hash_password(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether `password` is this user's; upgrades an outdated hash on success.
+
+        When the hashing parameters have been raised since the hash was made,
+        the hash is replaced; the caller's commit saves it.
+        """
+        if not security.verify_password(self.password_hash, password):
+            return False
+        if security.needs_rehash(self.password_hash):
+            self.password_hash = security.hash_password(password)
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public fields of the user; the password hash is left out."""
+        return {
+            **super().to_dict(),
+            "username": self.username,
+            "email": self.email,
+            "active": self.active,
+        }
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id!r}, username={self.username!r})"
+
+
+def validate_username(value: str) -> str:
+    """`value` without surrounding spaces, or ValidationError if it cannot be stored."""
+    username = _clean_text("username", value, USERNAME_MAX_LENGTH)
+    if not username:
+        raise ValidationError("username must not be empty")
+    return username
+
+
+def validate_email(value: str) -> str:
+    """`value` in lower case, or ValidationError if it is not an e-mail address."""
+    email = _clean_text("email", value, EMAIL_MAX_LENGTH).lower()
+    local, at, domain = email.rpartition("@")
+    if not (local and at and "." in domain) or any(c.isspace() for c in email):
+        raise ValidationError(f"email {value!r} is not an e-mail address")
+    return email
+
+
+def _clean_text(field: str, value: str, max_length: int) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text, got {type(value).__name__}")
+    text = value.strip()
+    if len(text) > max_length:
+        raise ValidationError(f"{field} is longer than {max_length} characters")
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text; refuse it on every database alike.
+        raise ValidationError(f"{field} must not contain NUL characters")
+    return text

@@ -1,0 +1,1 @@
+"""Repositories: the queries the application runs, one class per model."""

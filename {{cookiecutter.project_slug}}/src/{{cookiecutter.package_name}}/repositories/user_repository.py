@@ -1,0 +1,208 @@
+"""Queries on users: create, find, search, page through, and change many at once.
+
+The repository works inside the caller's session and never commits: the caller
+decides where a unit of work ends (usually `with get_session() as session:`).
+Every value reaches the database as a bound parameter, never as SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from typing import Any, NotRequired, TypedDict, cast
+
+from sqlalchemy import CursorResult, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from ..errors import DuplicateError, ValidationError, translate
+from ..models import Profile, User
+from ..models.user import validate_email, validate_username
+
+#: The most rows one page may ask for.
+MAX_PAGE_SIZE = 500
+
+
+class NewUser(TypedDict):
+    """One row for `bulk_create`: the password is already hashed (e.g. imported)."""
+
+    username: str
+    email: str
+    password_hash: str
+    active: NotRequired[bool]
+
+
+class UserRepository:
+    """Data access for `User` rows, within one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self, username: str, email: str, password: str, *, bio: str | None = None
+    ) -> User:
+        """Add a user (and a profile when `bio` is given) and flush it to get its id.
+
+        Raises DuplicateError when the username or e-mail is taken; the
+        session stays usable, since only a savepoint is rolled back.
+        """
+        user = User(username=username, email=email)
+        user.set_password(password)
+        if bio is not None:
+            user.profile = Profile(bio=bio)
+        self._flush_in_savepoint(
+            lambda: self.session.add(user),
+            f"username {user.username!r} or email {user.email!r} is already taken",
+        )
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        """The user with this id, or None."""
+        return self.session.get(User, user_id)
+
+    def get_by_username(self, username: str) -> User | None:
+        """The user with this username, or None."""
+        return self.session.scalar(select(User).where(User.username == username))
+
+    def get_by_email(self, email: str) -> User | None:
+        """The user with this e-mail address (any letter case), or None."""
+        return self.session.scalar(select(User).where(User.email == email.lower()))
+
+    def search(self, term: str, limit: int = 20) -> list[User]:
+        """Users whose username or e-mail contains `term`, literally.
+
+        `%` and `_` in `term` match themselves, not any text: `autoescape`
+        escapes them before the LIKE.
+        """
+        pattern = or_(
+            User.username.contains(term, autoescape=True),
+            User.email.contains(term.lower(), autoescape=True),
+        )
+        statement = (
+            select(User).where(pattern).order_by(User.id).limit(_page_size(limit))
+        )
+        return list(self.session.scalars(statement))
+
+    def list_page(self, page: int = 1, per_page: int = 20) -> list[User]:
+        """Page `page` (from 1) of all users by id, using OFFSET.
+
+        Simple and lets a client jump to any page, but the database still reads
+        every skipped row: deep pages get slower. Prefer `list_after`.
+        """
+        if page < 1:
+            raise ValidationError(f"page must be 1 or more, got {page}")
+        per_page = _page_size(per_page)
+        statement = (
+            select(User).order_by(User.id).offset((page - 1) * per_page).limit(per_page)
+        )
+        return list(self.session.scalars(statement))
+
+    def list_after(self, after_id: int | None = None, limit: int = 20) -> list[User]:
+        """The next `limit` users after id `after_id` (keyset, or "seek", pagination).
+
+        Pass the last id of one page to get the next. The primary-key index
+        finds the start directly, so every page costs the same.
+        """
+        statement = select(User).order_by(User.id).limit(_page_size(limit))
+        if after_id is not None:
+            statement = statement.where(User.id > after_id)
+        return list(self.session.scalars(statement))
+
+    def list_with_profiles(self, limit: int = 100) -> list[User]:
+        """Users with their profiles loaded in the same query (no N+1 queries)."""
+        statement = (
+            select(User)
+            .options(joinedload(User.profile))
+            .order_by(User.id)
+            .limit(_page_size(limit))
+        )
+        return list(self.session.scalars(statement))
+
+    def list_usernames(self) -> list[str]:
+        """Every username: selects one column instead of whole rows."""
+        return list(self.session.scalars(select(User.username).order_by(User.username)))
+
+    def count(self, *, active: bool | None = None) -> int:
+        """How many users there are (only active or inactive ones, if asked)."""
+        statement = select(func.count()).select_from(User)
+        if active is not None:
+            statement = statement.where(User.active == active)
+        return self.session.execute(statement).scalar_one()
+
+    def set_bio(self, user_id: int, bio: str) -> Profile:
+        """Create or replace the profile text of a user."""
+        user = self.get(user_id)
+        if user is None:
+            raise ValidationError(f"no user with id {user_id}")
+        if user.profile is None:
+            user.profile = Profile(bio=bio)
+        else:
+            user.profile.bio = bio
+        self.session.flush()
+        return user.profile
+
+    def delete(self, user_id: int) -> bool:
+        """Delete a user (and the profile); False if there was none."""
+        user = self.get(user_id)
+        if user is None:
+            return False
+        self.session.delete(user)
+        self.session.flush()
+        return True
+
+    def bulk_create(self, users: Iterable[NewUser]) -> int:
+        """Insert many users in few statements; returns how many were inserted.
+
+        Uses SQLAlchemy's bulk INSERT (a multi-row INSERT ... VALUES per batch),
+        far faster than adding objects one by one. All rows go in, or none:
+        a taken username or e-mail raises DuplicateError.
+        """
+        rows = [_new_user_row(user) for user in users]
+        if rows:
+            self._flush_in_savepoint(
+                lambda: self.session.execute(insert(User), rows),
+                "a username or email in the batch is already taken",
+            )
+        return len(rows)
+
+    def set_active(self, active: bool, user_ids: Collection[int] | None = None) -> int:
+        """Activate or deactivate users in one UPDATE; returns how many changed.
+
+        Without `user_ids` it applies to every user. Objects already loaded in
+        the session are not refreshed (`synchronize_session=False`).
+        """
+        statement = update(User).where(User.active != active).values(active=active)
+        if user_ids is not None:
+            statement = statement.where(User.id.in_(user_ids))
+        result = self.session.execute(
+            statement, execution_options={"synchronize_session": False}
+        )
+        return cast(CursorResult[Any], result).rowcount
+
+    def _flush_in_savepoint(
+        self, write: Callable[[], object], duplicate_message: str
+    ) -> None:
+        # A savepoint keeps the caller's transaction alive after a refused
+        # write; without it PostgreSQL aborts the whole transaction.
+        try:
+            with self.session.begin_nested():
+                write()
+        except IntegrityError as error:
+            translated = translate(error, self.session.get_bind().engine.url)
+            if isinstance(translated, DuplicateError):
+                translated = DuplicateError(duplicate_message)
+            raise translated from error
+
+
+def _page_size(size: int) -> int:
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationError(f"page size must be 1 to {MAX_PAGE_SIZE}, got {size}")
+    return size
+
+
+def _new_user_row(user: NewUser) -> dict[str, Any]:
+    return {
+        "username": validate_username(user["username"]),
+        "email": validate_email(user["email"]),
+        "password_hash": user["password_hash"],
+        "active": user.get("active", True),
+    }

@@ -1,0 +1,126 @@
+{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+"""Settings read from the environment and from `.env`; the environment wins.
+
+Each field is read from the variable of the same name in capitals
+(`db_pool_size` from `DB_POOL_SIZE`). `.env` is read without `${VAR}`
+expansion, so a password containing `$` is used exactly as written, and the
+password never appears in `repr()`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+#: Values `DB_TYPE` accepts: this project's database, and SQLite for quick local runs.
+DB_TYPES = {{ ["sqlite", cookiecutter.database_backend] | unique | list | tojson }}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the application cannot use."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the data layer reads from the environment."""
+
+    db_type: str = {{ cookiecutter.database_backend | tojson }}
+{%- if db.server %}
+    db_host: str = "localhost"
+    db_port: int = {{ db.port }}
+    db_user: str = {{ cookiecutter.package_name | tojson }}
+    db_password: str = field(default="", repr=False)
+    #: Database name; the test suite uses this name with "_test" appended.
+    db_name: str = {{ cookiecutter.package_name | tojson }}
+{%- else %}
+    #: Path of the database file, without ".db"; ":memory:" for an in-memory database.
+    db_name: str = {{ cookiecutter.package_name | tojson }}
+{%- endif %}
+    #: A full SQLAlchemy URL; when set, it replaces the DB_* parts above.
+    database_url: str | None = field(default=None, repr=False)
+    #: Where the test suite runs (see tests/conftest.py for the default).
+    test_database_url: str | None = field(default=None, repr=False)
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_pool_recycle: int = 3600
+    db_pool_timeout: float = 30.0
+    db_echo: bool = False
+    #: Statements slower than this many seconds are logged; 0 turns it off.
+    db_slow_query_seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.db_type not in DB_TYPES:
+            allowed = ", ".join(DB_TYPES)
+            raise SettingsError(
+                f"DB_TYPE must be one of {allowed}, got {self.db_type!r}"
+            )
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: str | Path | None = ".env",
+    ) -> Settings:
+        """Read the settings from `environ` (default: `os.environ`) over `env_file`.
+
+        Unset and empty variables keep the defaults above.
+        """
+        values = read_env(environ, env_file)
+        given: dict[str, Any] = {}
+        for setting in fields(cls):
+            name = setting.name.upper()
+            raw = values.get(name, "")
+            if raw.strip():
+                given[setting.name] = _convert(name, raw, str(setting.type))
+        return cls(**given)
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment and `.env`."""
+    return Settings.from_env()
+
+
+def read_env(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> dict[str, str]:
+    """Merge `env_file` (if it exists) and `environ`; `environ` wins."""
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        file_values = dotenv_values(env_file, interpolate=False)
+        values.update({k: v for k, v in file_values.items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)
+
+
+#: How each field type is parsed, and how to describe it when parsing fails.
+_PARSERS: dict[str, tuple[Callable[[str], object], str]] = {
+    "str": (str, "text"),
+    "str | None": (str, "text"),
+    "int": (int, "a whole number"),
+    "float": (float, "a number"),
+    "bool": (_flag, "true or false"),
+}
+
+
+def _convert(name: str, raw: str, type_name: str) -> object:
+    parse, expected = _PARSERS[type_name]
+    try:
+        return parse(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be {expected}, got {raw!r}") from None

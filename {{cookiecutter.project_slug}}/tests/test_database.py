@@ -1,0 +1,272 @@
+{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+"""The database module: sessions, transactions, the pool, retries and logging."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from {{ cookiecutter.package_name }}.errors import DatabaseConnectionError
+from {{ cookiecutter.package_name }}.infra import database
+from {{ cookiecutter.package_name }}.infra.database import (
+    create_db_engine,
+    execute_with_retry,
+    get_pool_status,
+    get_session,
+)
+from {{ cookiecutter.package_name }}.models import User
+from {{ cookiecutter.package_name }}.settings import Settings
+
+
+def new_user(name: str) -> User:
+    return User(username=name, email=f"{name}@example.com", password_hash="x")
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def test_get_session_commits_on_success(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with get_session() as session:
+        session.add(new_user("committed"))
+    with session_factory() as other:
+        assert other.scalar(select(User.username)) == "committed"
+
+
+def test_get_session_rolls_back_on_error(
+    session_factory: sessionmaker[Session],
+) -> None:
+    def fail_after_writing() -> None:
+        with get_session() as session:
+            session.add(new_user("doomed"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_after_writing()
+    with session_factory() as other:
+        assert count_users(other) == 0
+
+
+def test_get_session_closes_the_session(session_factory: sessionmaker[Session]) -> None:
+    with get_session() as session:
+        session.add(new_user("closing"))
+    assert not session.in_transaction()
+    assert list(session) == []  # closed: nothing is attached any more
+
+
+def test_manual_transaction_flush_gives_ids_before_commit(
+    session_factory: sessionmaker[Session],
+) -> None:
+    session = session_factory()
+    try:
+        user = new_user("manual")
+        session.add(user)
+        session.flush()  # sends the INSERT: the id is known, nothing is committed
+        assert user.id is not None
+        session.commit()
+    finally:
+        session.close()
+
+
+def test_savepoint_rollback_undoes_only_its_own_work(db_session: Session) -> None:
+    db_session.add(new_user("outer"))
+    savepoint = db_session.begin_nested()
+    db_session.add(new_user("inner"))
+    db_session.flush()
+    savepoint.rollback()
+    db_session.commit()
+    assert db_session.scalars(select(User.username)).all() == ["outer"]
+
+
+def test_failed_write_inside_savepoint_keeps_the_transaction(
+    db_session: Session,
+) -> None:
+    db_session.add(new_user("first"))
+    db_session.flush()
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.add(new_user("first"))
+    db_session.add(new_user("second"))
+    db_session.commit()
+    assert count_users(db_session) == 2
+
+
+@pytest.fixture
+def file_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a SQLite file: it has a real connection pool to inspect."""
+    engine = create_db_engine(
+        f"sqlite+pysqlite:///{tmp_path / 'pool.db'}",
+        Settings(db_pool_size=2, db_max_overflow=1, db_pool_timeout=0.2),
+    )
+    yield engine
+    engine.dispose()
+
+
+def test_engine_takes_pool_settings(file_engine: Engine) -> None:
+    pool = file_engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.size() == 2
+    assert pool._pre_ping  # verify connections before handing them out
+    assert pool._recycle == 3600
+    assert file_engine.hide_parameters
+
+
+def test_in_memory_sqlite_engine_has_no_pool_sizes() -> None:
+    engine = create_db_engine("sqlite+pysqlite://", Settings(db_max_overflow=5))
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT 1")) == 1
+        assert get_pool_status(engine)["total"] == 0
+    finally:
+        engine.dispose()
+
+
+def test_pool_status_counts_connections(file_engine: Engine) -> None:
+    assert get_pool_status(file_engine) == {
+        "size": 2,
+        "checked_in": 0,
+        "checked_out": 0,
+        "overflow": 0,
+        "total": 0,
+    }
+    first, second, third = (file_engine.connect() for _ in range(3))
+    status = get_pool_status(file_engine)
+    assert status == {
+        "size": 2,
+        "checked_in": 0,
+        "checked_out": 3,
+        "overflow": 1,
+        "total": 3,
+    }
+    with pytest.raises(PoolTimeoutError, match="QueuePool limit"):
+        file_engine.connect()  # pool_size + max_overflow reached: waits, then times out
+    for connection in (first, second, third):
+        connection.close()
+    status = get_pool_status(file_engine)
+    assert status["checked_out"] == 0
+    assert status["checked_in"] == 2  # the overflow connection was closed
+
+
+def test_retry_succeeds_after_connection_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", sleeps.append)
+    calls = 0
+
+    def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise OperationalError("SELECT 1", {}, ConnectionError("server went away"))
+        return "ok"
+
+    assert execute_with_retry(flaky, max_retries=3, delay=0.1) == "ok"
+    assert calls == 3
+    assert sleeps == [0.1, 0.2]  # exponential backoff
+
+
+def test_retry_gives_up_with_the_projects_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    server = make_url("postgresql://app:topsecret@db.example:5432/orders")
+    monkeypatch.setattr(database, "get_db_url", lambda: server)
+    calls = 0
+
+    def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise OperationalError("SELECT 1", {}, ConnectionError("connection refused"))
+
+    with pytest.raises(DatabaseConnectionError) as raised:
+        execute_with_retry(down, max_retries=4, delay=0)
+    assert calls == 4
+    assert raised.value.attempts == 4
+    assert str(raised.value) == (
+        "cannot reach the database at db.example:5432/orders after 4 attempts: "
+        "connection refused"
+    )
+    assert "topsecret" not in str(raised.value)
+
+
+def test_retry_does_not_repeat_other_errors() -> None:
+    calls = 0
+
+    def duplicate() -> None:
+        nonlocal calls
+        calls += 1
+        raise IntegrityError("INSERT", {}, ValueError("duplicate"))
+
+    with pytest.raises(IntegrityError):
+        execute_with_retry(duplicate)
+    assert calls == 1
+
+
+def test_retry_against_a_real_session(session_factory: sessionmaker[Session]) -> None:
+    def add_and_count() -> int:
+        with get_session() as session:
+            session.add(new_user("retried"))
+            session.flush()
+            return count_users(session)
+
+    assert execute_with_retry(add_and_count) == 1
+
+
+def test_slow_queries_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    engine = create_db_engine(
+        "sqlite+pysqlite://", Settings(db_slow_query_seconds=1e-9)
+    )
+    try:
+        with caplog.at_level(logging.WARNING), engine.connect() as connection:
+            connection.execute(text("SELECT :value"), {"value": "secret-value"})
+    finally:
+        engine.dispose()
+    slow = [r.getMessage() for r in caplog.records if r.name.endswith("monitoring")]
+    assert any("slow query" in m and "SELECT ?" in m for m in slow), slow
+    assert "secret-value" not in caplog.text  # parameters are never logged
+
+
+def test_fast_queries_are_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    engine = create_db_engine("sqlite+pysqlite://", Settings(db_slow_query_seconds=60))
+    try:
+        with caplog.at_level(logging.WARNING), engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+    assert not [r for r in caplog.records if r.name.endswith("monitoring")]
+
+
+def test_echo_logs_statements_without_values_or_password(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = "sqlite+pysqlite://"
+    engine = create_db_engine(url, Settings(db_echo=True))
+    try:
+        with caplog.at_level(logging.INFO, "sqlalchemy.engine"), engine.connect() as c:
+            c.execute(text("SELECT :value"), {"value": "hidden-value"})
+    finally:
+        engine.dispose()
+    assert "SELECT ?" in caplog.text
+    assert "hidden-value" not in caplog.text
+
+
+def test_dispose_engine_forgets_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "get_db_url", lambda: database.sqlite_url(":memory:"))
+    database.dispose_engine()
+    first = database.get_engine()
+    assert database.get_engine() is first
+    database.dispose_engine()
+    assert database.get_engine() is not first
+    database.dispose_engine()

@@ -1,0 +1,54 @@
+"""Alembic: the migrations build exactly the models' schema, and undo it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect
+
+from {{ cookiecutter.package_name }}.models import Base
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_migrations_match_the_models(connection: Connection) -> None:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    assert compare_metadata(context, Base.metadata) == []
+
+
+def test_single_head(alembic_config: Config) -> None:
+    assert len(ScriptDirectory.from_config(alembic_config).get_heads()) == 1
+
+
+def test_downgrade_to_base_and_back(
+    alembic_config: Config, migration_connection: Connection
+) -> None:
+    command.downgrade(alembic_config, "base")
+    tables = set(inspect(migration_connection).get_table_names())
+    assert tables <= {"alembic_version"}
+    command.upgrade(alembic_config, "head")
+    tables = set(inspect(migration_connection).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_offline_sql_creates_the_tables() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head", "--sql"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": "sqlite+pysqlite://"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    sql = result.stdout
+    assert "CREATE TABLE users" in sql
+    assert "CREATE TABLE profiles" in sql
+    assert "CONSTRAINT uq_users_email UNIQUE (email)" in sql

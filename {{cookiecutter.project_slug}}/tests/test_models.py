@@ -1,0 +1,123 @@
+"""Models: timestamps in UTC, the naming convention, what `to_dict` and `repr` show."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
+
+from {{ cookiecutter.package_name }}.errors import ValidationError
+from {{ cookiecutter.package_name }}.models import Base, Profile, User
+
+
+def make_user(session: Session, name: str = "ada") -> User:
+    user = User(username=name, email=f"{name}@example.com")
+    user.set_password("correct horse")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def test_timestamps_are_timezone_aware_utc(db_session: Session) -> None:
+    before = datetime.now(UTC)
+    user = make_user(db_session)
+    db_session.expire_all()  # read back from the database, not from memory
+    loaded = db_session.get(User, user.id)
+    assert loaded is not None
+    assert loaded.created_at.tzinfo is UTC
+    assert before - timedelta(seconds=1) <= loaded.created_at <= datetime.now(UTC)
+
+
+def test_timestamps_keep_microseconds(db_session: Session) -> None:
+    user = make_user(db_session)
+    moment = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    user.created_at = moment
+    db_session.flush()
+    db_session.expire_all()
+    assert db_session.scalar(select(User.created_at)) == moment
+
+
+def test_other_time_zones_are_stored_as_utc(db_session: Session) -> None:
+    user = make_user(db_session)
+    user.created_at = datetime(2030, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    db_session.flush()
+    db_session.expire_all()
+    assert db_session.scalar(select(User.created_at)) == datetime(
+        2030, 1, 1, 10, 0, tzinfo=UTC
+    )
+
+
+def test_naive_datetimes_are_refused(db_session: Session) -> None:
+    user = make_user(db_session)
+    user.created_at = datetime(2030, 1, 1)  # no time zone: refused
+    with pytest.raises(StatementError, match="naive datetime"):
+        db_session.flush()
+
+
+def test_updated_at_changes_on_update(db_session: Session) -> None:
+    user = make_user(db_session)
+    created = user.updated_at
+    user.active = False
+    db_session.flush()
+    assert user.updated_at > created
+
+
+def test_to_dict_leaves_out_the_password_hash(db_session: Session) -> None:
+    user = make_user(db_session)
+    data = user.to_dict()
+    assert set(data) == {
+        "id",
+        "created_at",
+        "updated_at",
+        "username",
+        "email",
+        "active",
+    }
+    assert data["username"] == "ada"
+    assert datetime.fromisoformat(data["created_at"]).tzinfo is not None
+    assert user.password_hash not in repr(user)
+    assert user.password_hash not in str(data)
+
+
+def test_email_is_stored_in_lower_case(db_session: Session) -> None:
+    user = User(username="grace", email="  Grace@Example.COM ", password_hash="x")
+    assert user.email == "grace@example.com"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("username", ""),
+        ("username", "   "),
+        ("username", "x" * 101),
+        ("username", "nul\x00byte"),
+        ("email", "not-an-address"),
+        ("email", "two words@example.com"),
+        ("email", "@example.com"),
+    ],
+)
+def test_invalid_values_are_refused(field: str, value: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        User(**{field: value})
+
+
+def test_constraints_follow_the_naming_convention() -> None:
+    users = Base.metadata.tables["users"]
+    names = {constraint.name for constraint in users.constraints}
+    assert {"pk_users", "uq_users_username", "uq_users_email"} <= names
+    profiles = Base.metadata.tables["profiles"]
+    names = {constraint.name for constraint in profiles.constraints}
+    assert {"pk_profiles", "uq_profiles_user_id", "fk_profiles_user_id_users"} <= names
+
+
+def test_profile_is_deleted_with_its_user(db_session: Session) -> None:
+    user = make_user(db_session)
+    user.profile = Profile(bio="hello")
+    db_session.flush()
+    db_session.delete(user)
+    db_session.flush()
+    assert db_session.scalar(select(Profile)) is None
+    assert inspect(user).deleted

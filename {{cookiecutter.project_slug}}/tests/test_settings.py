@@ -1,0 +1,133 @@
+{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+"""Settings: the environment over `.env`, URLs built safely, secrets kept out of sight."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+{%- if db.server %}
+from sqlalchemy import make_url
+{%- endif %}
+
+from {{ cookiecutter.package_name }}.infra.database import get_db_url
+from {{ cookiecutter.package_name }}.settings import Settings, SettingsError
+
+#: Characters that break naive URL building, shell-style expansion and quoting.
+HOSTILE_PASSWORD = "p@ss:w/rd#%?&= $HOME${HOME}'\"\\"
+
+
+def write_env(tmp_path: Path, text: str) -> Path:
+    env_file = tmp_path / ".env"
+    env_file.write_text(text, encoding="utf-8")
+    return env_file
+
+
+def test_defaults_without_environment_or_file(tmp_path: Path) -> None:
+    config = Settings.from_env({}, tmp_path / "missing.env")
+    assert config == Settings()
+    assert config.db_type == {{ cookiecutter.database_backend | tojson }}
+    assert config.db_pool_size == 10
+    assert config.db_echo is False
+
+
+def test_environment_wins_over_env_file(tmp_path: Path) -> None:
+    env_file = write_env(tmp_path, "DB_NAME=from_file\nDB_POOL_SIZE=3\n")
+    config = Settings.from_env({"DB_NAME": "from_environment"}, env_file)
+    assert config.db_name == "from_environment"
+    assert config.db_pool_size == 3
+
+
+def test_env_file_values_are_not_expanded(tmp_path: Path) -> None:
+    env_file = write_env(tmp_path, "DATABASE_URL='sqlite:///${HOME}/$USER.db'\n")
+    config = Settings.from_env({}, env_file)
+    assert config.database_url == "sqlite:///${HOME}/$USER.db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DB_POOL_SIZE", "ten", "DB_POOL_SIZE must be a whole number, got 'ten'"),
+        ("DB_POOL_TIMEOUT", "soon", "DB_POOL_TIMEOUT must be a number, got 'soon'"),
+        ("DB_ECHO", "maybe", "DB_ECHO must be true or false, got 'maybe'"),
+        ("DB_TYPE", "oracle", "DB_TYPE must be one of"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({name: value}, None)
+
+
+@pytest.mark.parametrize("text", ["1", "true", "YES", "on"])
+def test_flags_accept_common_spellings(text: str) -> None:
+    assert Settings.from_env({"DB_ECHO": text}, None).db_echo is True
+
+
+def test_database_url_overrides_the_parts() -> None:
+    config = Settings.from_env(
+        {"DATABASE_URL": "sqlite+pysqlite:///elsewhere.db"}, None
+    )
+    assert get_db_url(config).database == "elsewhere.db"
+
+
+def test_sqlite_url_from_db_name() -> None:
+    config = Settings.from_env({"DB_TYPE": "sqlite", "DB_NAME": "data/app"}, None)
+    url = get_db_url(config)
+    assert url.drivername == "sqlite+pysqlite"
+    assert url.database == "data/app.db"
+    assert get_db_url(Settings(db_type="sqlite", db_name=":memory:")).database is None
+{%- if db.server %}
+
+
+def test_server_url_from_parts() -> None:
+    config = Settings.from_env(
+        {
+            "DB_HOST": "db.internal",
+            "DB_PORT": "6543",
+            "DB_USER": "svc",
+            "DB_NAME": "orders",
+        },
+        None,
+    )
+    url = get_db_url(config)
+    assert url.drivername == {{ db.drivername | tojson }}
+    assert (url.host, url.port, url.username, url.database) == (
+        "db.internal",
+        6543,
+        "svc",
+        "orders",
+    )
+    assert dict(url.query) == {{ db.url_query | tojson }}
+
+
+def test_password_with_special_characters_survives_the_url(tmp_path: Path) -> None:
+    in_file = 'p@ss:w/rd#% $HOME${HOME}"'
+    env_file = write_env(tmp_path, f"DB_PASSWORD='{in_file}'\n")
+    assert Settings.from_env({}, env_file).db_password == in_file
+
+    url = get_db_url(Settings.from_env({"DB_PASSWORD": HOSTILE_PASSWORD}, None))
+    assert url.password == HOSTILE_PASSWORD
+    assert url.host == "localhost"
+    # The string form, as DATABASE_URL or a driver would receive it, parses back.
+    reparsed = make_url(url.render_as_string(hide_password=False))
+    assert reparsed.password == HOSTILE_PASSWORD
+    assert reparsed == url
+
+
+def test_password_never_shown() -> None:
+    secret = "s3cr3t-Pa55"
+    config = Settings.from_env(
+        {"DB_PASSWORD": secret, "DATABASE_URL": "", "TEST_DATABASE_URL": ""}, None
+    )
+    url = get_db_url(config)
+    for shown in (repr(config), str(config), str(url), repr(url)):
+        assert secret not in shown
+{%- endif %}
+
+
+def test_urls_with_credentials_are_not_in_repr() -> None:
+    config = Settings(
+        database_url="postgresql://u:topsecret@h/d",
+        test_database_url="postgresql://u:topsecret@h/d_test",
+    )
+    assert "topsecret" not in repr(config)

@@ -1,0 +1,202 @@
+"""UserRepository: CRUD, duplicates, safe searching, pagination, eager and bulk work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Connection, event, func, select
+from sqlalchemy.orm import Session
+
+from {{ cookiecutter.package_name }}.errors import (
+    DuplicateError,
+    ValidationError,
+)
+from {{ cookiecutter.package_name }}.models import User
+from {{ cookiecutter.package_name }}.repositories.user_repository import (
+    MAX_PAGE_SIZE,
+    NewUser,
+    UserRepository,
+)
+
+HOSTILE_STRINGS = [
+    "' OR 1=1 --",
+    '"; DROP TABLE users; --',
+    "robert'); DROP TABLE users;--",
+    "100% _match_ \\ backslash",
+    "名前 ✓ émoji 🎉",
+    "x" * 100,
+]
+
+
+@pytest.fixture
+def repo(db_session: Session) -> UserRepository:
+    return UserRepository(db_session)
+
+
+def add_users(repo: UserRepository, count: int) -> list[User]:
+    rows: list[NewUser] = [
+        {
+            "username": f"user{i:04}",
+            "email": f"user{i:04}@example.com",
+            "password_hash": "x",
+        }
+        for i in range(count)
+    ]
+    repo.bulk_create(rows)
+    return list(repo.session.scalars(select(User).order_by(User.id)))
+
+
+@contextmanager
+def selects_sent(connection: Connection) -> Iterator[list[str]]:
+    """The SELECT statements `connection` sends inside the block."""
+    statements: list[str] = []
+
+    def record(
+        _conn: Connection, _cursor: object, statement: str, *_args: object
+    ) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def test_create_and_find(repo: UserRepository) -> None:
+    user = repo.create("ada", "Ada@Example.com", "correct horse")
+    assert user.id is not None
+    assert repo.get(user.id) is user
+    assert repo.get_by_username("ada") is user
+    assert repo.get_by_email("ADA@example.com") is user
+    assert user.check_password("correct horse")
+    assert repo.get(user.id + 1000) is None
+
+
+def test_duplicate_raises_the_projects_error_and_keeps_the_session(
+    repo: UserRepository,
+) -> None:
+    repo.create("ada", "ada@example.com", "pw")
+    with pytest.raises(DuplicateError, match="already taken"):
+        repo.create("ada", "other@example.com", "pw")
+    with pytest.raises(DuplicateError):
+        repo.create("other", "ADA@example.com", "pw")
+    repo.create("grace", "grace@example.com", "pw")  # the transaction is still usable
+    assert repo.count() == 2
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_STRINGS)
+def test_hostile_strings_are_stored_as_data(repo: UserRepository, hostile: str) -> None:
+    user = repo.create(hostile, "victim@example.com", hostile)
+    repo.session.expire_all()
+    assert repo.get_by_username(hostile) is not None
+    assert repo.search(hostile) == [user]
+    assert repo.count() == 1  # the table is still there, with one row
+
+
+def test_search_treats_wildcards_literally(repo: UserRepository) -> None:
+    repo.create("100%_sure", "a@example.com", "pw")
+    repo.create("1000 sure", "b@example.com", "pw")
+    assert [u.username for u in repo.search("0%_")] == ["100%_sure"]
+    assert [u.username for u in repo.search("0_")] == []
+    assert len(repo.search("sure")) == 2
+
+
+def test_offset_and_keyset_pages_agree(repo: UserRepository) -> None:
+    users = add_users(repo, 45)
+    by_offset = [repo.list_page(page, 20) for page in (1, 2, 3)]
+    by_keyset: list[list[User]] = []
+    after: int | None = None
+    for _ in range(3):
+        page = repo.list_after(after, 20)
+        by_keyset.append(page)
+        after = page[-1].id if page else after
+    assert by_offset == by_keyset
+    assert [len(page) for page in by_offset] == [20, 20, 5]
+    assert [u for page in by_keyset for u in page] == users
+    assert repo.list_page(4, 20) == []
+
+
+@pytest.mark.parametrize("size", [0, -1, MAX_PAGE_SIZE + 1])
+def test_page_sizes_are_bounded(repo: UserRepository, size: int) -> None:
+    with pytest.raises(ValidationError):
+        repo.list_page(1, size)
+    with pytest.raises(ValidationError):
+        repo.list_after(None, size)
+
+
+def test_profiles_load_in_one_query(
+    repo: UserRepository, connection: Connection
+) -> None:
+    for i in range(5):
+        repo.create(f"writer{i}", f"writer{i}@example.com", "pw", bio=f"bio {i}")
+    repo.session.commit()
+    repo.session.expunge_all()
+    with selects_sent(connection) as statements:
+        users = repo.list_with_profiles()
+        bios = [user.profile.bio for user in users if user.profile]
+    assert bios == [f"bio {i}" for i in range(5)]
+    assert len(statements) == 1, statements
+
+
+def test_set_bio_creates_then_updates(repo: UserRepository) -> None:
+    user = repo.create("ada", "ada@example.com", "pw")
+    assert repo.set_bio(user.id, "first").bio == "first"
+    assert repo.set_bio(user.id, "second").bio == "second"
+    with pytest.raises(ValidationError):
+        repo.set_bio(user.id + 1000, "nobody")
+
+
+def test_list_usernames_selects_one_column(repo: UserRepository) -> None:
+    add_users(repo, 3)
+    assert repo.list_usernames() == ["user0000", "user0001", "user0002"]
+
+
+def test_delete(repo: UserRepository) -> None:
+    user = repo.create("ada", "ada@example.com", "pw", bio="gone soon")
+    assert repo.delete(user.id)
+    assert not repo.delete(user.id)
+    assert repo.count() == 0
+
+
+def test_bulk_create_inserts_every_row(repo: UserRepository) -> None:
+    rows: list[NewUser] = [
+        {"username": f"bulk{i}", "email": f"bulk{i}@example.com", "password_hash": "h"}
+        for i in range(2500)
+    ]
+    assert repo.bulk_create(rows) == 2500
+    assert repo.count() == 2500
+    newest = repo.session.scalar(select(User).order_by(User.id.desc()).limit(1))
+    assert newest is not None
+    assert newest.active is True
+    assert newest.created_at.tzinfo is not None
+
+
+def test_bulk_create_is_all_or_nothing(repo: UserRepository) -> None:
+    repo.create("taken", "taken@example.com", "pw")
+    rows: list[NewUser] = [
+        {"username": "fresh", "email": "fresh@example.com", "password_hash": "h"},
+        {"username": "taken", "email": "again@example.com", "password_hash": "h"},
+    ]
+    with pytest.raises(DuplicateError):
+        repo.bulk_create(rows)
+    assert repo.count() == 1
+    assert repo.bulk_create([]) == 0
+
+
+def test_bulk_create_validates_rows(repo: UserRepository) -> None:
+    with pytest.raises(ValidationError):
+        repo.bulk_create([{"username": "ok", "email": "nope", "password_hash": "h"}])
+
+
+def test_set_active_updates_in_one_statement(repo: UserRepository) -> None:
+    users = add_users(repo, 10)
+    assert repo.set_active(False, [u.id for u in users[:4]]) == 4
+    assert repo.count(active=False) == 4
+    assert repo.set_active(True) == 4  # only rows that change are counted
+    assert repo.count(active=True) == 10
+    total = repo.session.scalar(select(func.count()).select_from(User))
+    assert total == 10
