@@ -25,6 +25,7 @@ BACKEND_FACTS = {
     "import_name",
     "port",
     "url_query",
+    "url_query_why",
     "duplicate_key",
     "duplicate_key_source",
     "timestamp_type",

@@ -65,7 +65,7 @@ def test_suite_passes_without_a_server(render: Renderer, backend: str) -> None:
         assert header(result.stdout).startswith(
             "database: in-memory SQLite, because 127.0.0.1:"
         )
-        assert "unreachable" in header(result.stdout)
+        assert "is not available" in header(result.stdout)
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -83,7 +83,7 @@ def test_missing_server_fails_when_required(
     result = run(args, project, env)
     assert result.returncode == 4, result.output  # pytest's usage error
     assert "test database 127.0.0.1:" in result.output
-    assert "unreachable" in result.output
+    assert "is not available" in result.output
     assert " passed" not in result.output
 
 

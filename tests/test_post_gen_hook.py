@@ -171,3 +171,22 @@ def test_generation_works_without_sqlalchemy(
     )
     assert result.returncode == 0, result.output
     assert (tmp_path / "my-service" / ".env").is_file()
+
+
+def test_smoke_test_catches_unrendered_template_syntax(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE, template, ignore=shutil.ignore_patterns(".venv", ".git", "tests")
+    )
+    readme = template / "{{cookiecutter.project_slug}}" / "README.md"
+    readme.write_text(
+        "{% raw %}{{ cookiecutter.project_name }}{% endraw %}\n"
+        + readme.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out"))
+    err = capfd.readouterr().err
+    assert "README.md: template syntax left unrendered" in err, err

@@ -57,14 +57,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 IN_MEMORY_SQLITE = database.sqlite_url(":memory:")
 
 
-class TestDatabase(NamedTuple):
+class SuiteDatabase(NamedTuple):
     """Where this run's tests go, and the line pytest's header shows for it."""
 
     url: URL
     description: str
 
 
-TEST_DATABASE = pytest.StashKey[TestDatabase]()
+SUITE_DATABASE = pytest.StashKey[SuiteDatabase]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,18 +79,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     require = config.getoption("--require-db") or _ci()
-    config.stash[TEST_DATABASE] = choose_test_database(require)
+    config.stash[SUITE_DATABASE] = choose_test_database(require)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"database: {config.stash[TEST_DATABASE].description}"
+    return f"database: {config.stash[SUITE_DATABASE].description}"
 
 
 def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
-def choose_test_database(require: bool) -> TestDatabase:
+def choose_test_database(require: bool) -> SuiteDatabase:
     """The database for this run, created if needed (see the module docstring)."""
     config = settings.Settings.from_env()
     if config.test_database_url:
@@ -98,23 +98,23 @@ def choose_test_database(require: bool) -> TestDatabase:
     else:
         url = default_test_url(database.get_db_url(config))
     if url.get_backend_name() == "sqlite":
-        return TestDatabase(url, url.render_as_string())
+        return SuiteDatabase(url, url.render_as_string())
 {%- if db.server %}
     try:
         create_database_if_missing(url)
     except DBAPIError as error:
-        problem = f"{describe_server(url)} unreachable: {first_line(error)}"
+        problem = f"{describe_server(url)} is not available ({first_line(error)})"
         if require:
             pytest.exit(
                 f"test database {problem}", returncode=pytest.ExitCode.USAGE_ERROR
             )
-        return TestDatabase(
+        return SuiteDatabase(
             IN_MEMORY_SQLITE,
             f"in-memory SQLite, because {problem} "
             "(start the server, e.g. `docker compose up -d db`, or set TEST_DATABASE_URL)",
         )
 {%- endif %}
-    return TestDatabase(url, url.render_as_string(hide_password=True))
+    return SuiteDatabase(url, url.render_as_string(hide_password=True))
 
 
 def default_test_url(url: URL) -> URL:
@@ -127,8 +127,10 @@ def default_test_url(url: URL) -> URL:
 
 #: The database to connect to while creating another one on {{ db.label }}.
 ADMIN_DATABASE = {{ db.admin_database | tojson }}
+{%- if db.create_database_options %}
 #: What `CREATE DATABASE` adds after the name on {{ db.label }}.
 CREATE_DATABASE_OPTIONS = {{ db.create_database_options | tojson }}
+{%- endif %}
 #: Give up on an unreachable server after this many seconds.
 CONNECT_TIMEOUT = 5
 
@@ -153,9 +155,13 @@ def create_database_if_missing(url: URL) -> None:
     try:
         with admin.connect() as connection:
             name = connection.dialect.identifier_preparer.quote(str(url.database))
+{%- if db.create_database_options %}
             connection.exec_driver_sql(
-                f"CREATE DATABASE {name}{CREATE_DATABASE_OPTIONS}"
+                f"CREATE DATABASE {name} {CREATE_DATABASE_OPTIONS}"
             )
+{%- else %}
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+{%- endif %}
     finally:
         admin.dispose()
 {%- endif %}
@@ -177,7 +183,7 @@ def drop_everything(connection: Connection) -> None:
 @pytest.fixture(scope="session")
 def test_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """The engine the suite runs on, with the schema at the newest migration."""
-    url = request.config.stash[TEST_DATABASE].url
+    url = request.config.stash[SUITE_DATABASE].url
     engine = database.create_db_engine(url, settings.Settings())
     with engine.begin() as connection:
         drop_everything(connection)
@@ -250,7 +256,7 @@ def application_settings(request: pytest.FixtureRequest) -> Iterator[None]:
     Code that calls `get_engine()` directly then cannot reach the development
     database by accident.
     """
-    url = request.config.stash[TEST_DATABASE].url
+    url = request.config.stash[SUITE_DATABASE].url
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
         settings.get_settings.cache_clear()

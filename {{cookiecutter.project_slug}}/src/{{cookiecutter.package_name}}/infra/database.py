@@ -36,8 +36,10 @@ SQLITE_DRIVER = "sqlite+pysqlite"
 {%- if db.server %}
 #: SQLAlchemy dialect and driver for {{ db.label }}.
 SERVER_DRIVER = {{ db.drivername | tojson }}
-#: Query options every {{ db.label }} URL built from the DB_* parts carries.
-SERVER_URL_QUERY: dict[str, str] = {{ db.url_query | tojson }}
+{%- if db.url_query %}
+#: {{ db.url_query_why }}
+SERVER_URL_QUERY = {{ db.url_query | tojson }}
+{%- endif %}
 {%- endif %}
 
 
@@ -60,7 +62,9 @@ def get_db_url(settings: Settings | None = None) -> URL:
         host=settings.db_host,
         port=settings.db_port,
         database=settings.db_name,
+{%- if db.url_query %}
         query=SERVER_URL_QUERY,
+{%- endif %}
     )
 {%- else %}
     return sqlite_url(settings.db_name)
