@@ -1,6 +1,7 @@
 """Jinja additions for this template, loaded through `_extensions` in cookiecutter.json.
 
 - `literal`: carries a user's answer into a generated file as a quoted string.
+- `tuple_literal`: a list of strings as a Python tuple, formatted as ruff would.
 - Answers given on the command line stay text: cookiecutter would otherwise
   render `{{ ... }}` in them as a template (the interactive prompts do not).
 - The project folder's name never renders empty or as a path: an invalid slug
@@ -33,6 +34,12 @@ def literal(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def tuple_literal(items: list[str]) -> str:
+    """`items` as a Python tuple of double-quoted strings, as ruff formats one."""
+    inside = ", ".join(literal(item) for item in items)
+    return f"({inside},)" if len(items) == 1 else f"({inside})"
+
+
 def project_dir(slug: object) -> str:
     """`slug` when it is a plain folder name, else a stand-in the hook will reject.
 
@@ -52,6 +59,7 @@ class TemplateExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["literal"] = literal
+        environment.filters["tuple_literal"] = tuple_literal
         environment.filters["project_dir"] = project_dir
 
     def preprocess(

@@ -23,6 +23,8 @@ from pathlib import Path
 PACKAGE = {{ cookiecutter.package_name | literal }}
 SERVER = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].server else "False" }}
 COMPOSE = SERVER and {{ "True" if cookiecutter.use_docker_compose else "False" }}
+#: Whether the server image runs init scripts from docker/initdb/.
+INIT_SCRIPTS = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].initdb_dir else "False" }}
 CI = {{ cookiecutter.ci_provider | literal }}
 #: The project's lowest Python: older ones cannot compile or import its code.
 PYTHON = tuple(int(part) for part in {{ cookiecutter.python_version | literal }}.split("."))
@@ -33,7 +35,8 @@ RUNTIME_IMPORTS = ["sqlalchemy", "alembic", "argon2", "dotenv"]
 #: Paths to delete when their condition is true.
 UNNEEDED = {
     "docker-compose.yml": not COMPOSE,
-    "docker": not COMPOSE,
+    "docker": not (COMPOSE and INIT_SCRIPTS),
+    "tests/test_server.py": not SERVER,
     ".github": CI != "github",
     ".gitlab-ci.yml": CI != "gitlab",
 }
@@ -58,14 +61,22 @@ def write_env():
     for line in Path(".env.example").read_text(encoding="utf-8").splitlines():
         key, sep, _value = line.partition("=")
         if sep and key.endswith("_PASSWORD") and not key.startswith("#"):
-            # token_urlsafe: letters, digits, - and _, so no quoting or $ expansion issues.
-            line = f"{key}={secrets.token_urlsafe(24)}"
+            line = f"{key}={new_password()}"
         lines.append(line)
     env = Path(".env")
     fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     env.chmod(0o600)
+
+
+def new_password():
+    """32 random letters, digits, - and _: nothing to quote or expand in .env or
+    URLs, and always upper case, lower case and digits (SQL Server's rule)."""
+    while True:
+        password = secrets.token_urlsafe(24)
+        if any(c.isupper() for c in password) and any(c.islower() for c in password) and any(c.isdigit() for c in password):
+            return password
 
 
 def env_keys(path):

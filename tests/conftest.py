@@ -34,6 +34,8 @@ BACKENDS = CONTEXT["database_backend"]
 SERVER_BACKENDS = [b for b in BACKENDS if CONTEXT["_backends"][b]["server"]]
 CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
+#: Administrator logins for the servers this machine runs (SQL Server and
+#: Oracle cannot run here: their projects are checked without a server).
 ADMIN_URLS = {
     "postgresql": os.environ.get(
         "TEMPLATE_TEST_POSTGRES_URL",
@@ -43,6 +45,7 @@ ADMIN_URLS = {
         "TEMPLATE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/"
     ),
 }
+LIVE_BACKENDS = [b for b in SERVER_BACKENDS if b in ADMIN_URLS]
 #: The password of the user each server test creates: every character that
 #: breaks URLs, shells and .env files.
 HOSTILE_PASSWORD = "p@ss:w/rd#%?&= $HOME'\"\\"
@@ -146,18 +149,6 @@ class Server:
     user: str
     password: str
     database: str
-
-    def url(self, database: str | None = None) -> URL:
-        query = CONTEXT["_backends"][self.backend]["url_query"]
-        return URL.create(
-            CONTEXT["_backends"][self.backend]["drivername"],
-            username=self.user,
-            password=self.password,
-            host=self.admin_url.host,
-            port=self.admin_url.port,
-            database=database or self.database,
-            query=query,
-        )
 
     def env(self) -> dict[str, str]:
         """The DB_* settings a generated project needs to reach this server."""

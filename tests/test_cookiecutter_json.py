@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BACKENDS, CONTEXT
+from conftest import BACKENDS, CONTEXT, TEMPLATE
 
 CONTRACT_KEYS = [
     "project_name",
@@ -22,16 +22,30 @@ BACKEND_FACTS = {
     "server",
     "drivername",
     "dependency",
+    "optional_dependencies",
     "import_name",
     "port",
-    "url_query",
-    "url_query_why",
     "duplicate_key",
     "duplicate_key_source",
+    "duplicate_key_import",
     "timestamp_type",
+    "string_type",
+    "string_type_why",
+    "extra_settings",
+    "driver_engine_options",
+    "driver_engine_options_why",
+    "admin_database",
+    "initdb_dir",
+    "init_command",
+    "test_database_part",
+    "a_server",
+    "default_user",
+    "default_db_name",
+    "ci_env",
+    "ci_url",
+    "ci_sync",
 }
 SERVER_FACTS = {
-    "admin_database",
     "create_database_options",
     "connect_timeout_arg",
     "image",
@@ -40,6 +54,7 @@ SERVER_FACTS = {
     "healthcheck",
     "create_test_database",
 }
+SETTINGS = {"DB_USER", "DB_PASSWORD", "DB_NAME", "DB_ROOT_PASSWORD"}
 
 
 def test_contract_keys_in_order() -> None:
@@ -65,16 +80,27 @@ def test_defaults() -> None:
 
 
 def test_backends_offered_only_when_they_have_facts() -> None:
-    assert BACKENDS == ["sqlite", "postgresql", "mysql"]
+    assert BACKENDS == ["sqlite", "postgresql", "mysql", "mssql", "oracle"]
     assert set(CONTEXT["_backends"]) == set(BACKENDS)
     for name, facts in CONTEXT["_backends"].items():
-        assert set(facts) >= BACKEND_FACTS, name
-        if facts["server"]:
-            assert set(facts) >= SERVER_FACTS, name
-            assert set(facts["container_env"].values()) <= {
-                "DB_USER",
-                "DB_PASSWORD",
-                "DB_NAME",
-                "DB_ROOT_PASSWORD",
-            }
-            assert set(facts["container_env"].values()) <= set(CONTEXT["_ci_database"])
+        assert set(facts) - SERVER_FACTS == BACKEND_FACTS, name
+        if not facts["server"]:
+            continue
+        assert set(facts) >= SERVER_FACTS, name
+        # Each container variable reads a setting from .env, or is a fixed value.
+        settings = {v for v in facts["container_env"].values() if v.startswith("DB_")}
+        assert settings <= SETTINGS, name
+        assert set(facts["ci_env"]) == set(facts["container_env"]), name
+        assert (facts["initdb_dir"] is None) == (
+            facts["create_test_database"] is None
+        ), name
+        assert facts["ci_url"].startswith(facts["drivername"].split("+")[0] + "+"), name
+
+
+def test_every_backend_has_its_code_partials() -> None:
+    for name, facts in CONTEXT["_backends"].items():
+        partials = TEMPLATE / "templates" / "backends" / name
+        expected = (
+            {"server_url.py", "test_url.py", "README.md"} if facts["server"] else set()
+        )
+        assert {p.name for p in partials.glob("*")} == expected, name

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SERVER_BACKENDS, Renderer, Server, project_env, run
+from conftest import LIVE_BACKENDS, SERVER_BACKENDS, Renderer, Server, project_env, run
 
 ALEMBIC = [sys.executable, "-m", "alembic"]
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("backend", LIVE_BACKENDS)
 def test_upgrade_check_downgrade_upgrade(
     render: Renderer, server_factory: Callable[[str], Server], backend: str
 ) -> None:
@@ -38,7 +38,7 @@ def test_upgrade_check_downgrade_upgrade(
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("backend", LIVE_BACKENDS)
 def test_check_fails_when_models_drift(
     render: Renderer,
     server_factory: Callable[[str], Server],

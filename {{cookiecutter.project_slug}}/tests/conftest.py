@@ -4,8 +4,13 @@
 Where the tests run:
 {%- if db.server %}
 1. `TEST_DATABASE_URL`, if set;
+{%- if db.test_database_part == "database" %}
 2. else the `DB_*` server (or `DATABASE_URL`) with "_test" appended to the
    database name, created when missing: never the development database;
+{%- else %}
+2. else the `DB_*` server (or `DATABASE_URL`) as the user DB_USER + "_test"
+   (its own schema; docker-compose.yml creates it): never the development one;
+{%- endif %}
 3. else, when that server cannot be reached, in-memory SQLite. pytest's header
    says so; `--require-db` (implied by `CI=true`) makes it an error instead.
 {%- else %}
@@ -48,7 +53,7 @@ from sqlalchemy.pool import NullPool
 
 from {{ cookiecutter.package_name }} import security, settings
 {%- if db.server %}
-from {{ cookiecutter.package_name }}.errors import describe_server, first_line
+from {{ cookiecutter.package_name }}.errors import first_line
 {%- endif %}
 from {{ cookiecutter.package_name }}.infra import database
 from {{ cookiecutter.package_name }}.models import Base
@@ -84,6 +89,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {config.stash[SUITE_DATABASE].description}"
+{%- if db.server %}
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Skip the tests marked `server` unless the suite runs on {{ db.label }}."""
+    if config.stash[SUITE_DATABASE].url.get_backend_name() == {{ cookiecutter.database_backend | tojson }}:
+        return
+    skip = pytest.mark.skip(
+        reason="needs {{ db.a_server }} at TEST_DATABASE_URL",
+    )
+    for item in items:
+        if item.get_closest_marker("server"):
+            item.add_marker(skip)
+{%- endif %}
 
 
 def _ci() -> bool:
@@ -101,28 +122,52 @@ def choose_test_database(require: bool) -> SuiteDatabase:
         return SuiteDatabase(url, url.render_as_string())
 {%- if db.server %}
     try:
+{%- if db.admin_database %}
         create_database_if_missing(url)
-    except DBAPIError as error:
-        problem = f"{describe_server(url)} is not available ({first_line(error)})"
-        if require:
-            pytest.exit(
-                f"test database {problem}", returncode=pytest.ExitCode.USAGE_ERROR
-            )
-        return SuiteDatabase(
-            IN_MEMORY_SQLITE,
-            f"in-memory SQLite, because {problem} "
-            "(start the server, e.g. `docker compose up -d db`, or set TEST_DATABASE_URL)",
-        )
+{%- else %}
+        check_connection(url)
 {%- endif %}
+    except DBAPIError as error:
+        where = url.render_as_string(hide_password=True)
+        problem = f"{where} is not available ({first_line(error)})"
+    except ImportError as error:  # the driver, or a system library it needs
+        problem = f"the database driver cannot be loaded ({error})"
+    else:
+        return SuiteDatabase(url, url.render_as_string(hide_password=True))
+    if require:
+        pytest.exit(f"test database: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+    return SuiteDatabase(
+        IN_MEMORY_SQLITE,
+        f"in-memory SQLite, because {problem} "
+        "(start the server, e.g. `docker compose up -d db`, or set TEST_DATABASE_URL)",
+    )
+{%- else %}
     return SuiteDatabase(url, url.render_as_string(hide_password=True))
+{%- endif %}
 
 
 def default_test_url(url: URL) -> URL:
-    """The application's server with "_test" after the database name; SQLite in memory."""
+    """The application's server with "_test" after the {{ db.test_database_part or "database" }} name; SQLite in memory."""
     if url.get_backend_name() == "sqlite":
         return IN_MEMORY_SQLITE
-    return url.set(database=f"{url.database}_test")
+    return url.set({{ db.test_database_part or "database" }}=f"{url.{{ db.test_database_part or "database" }}}_test")
 {%- if db.server %}
+
+
+#: Give up on an unreachable server after five seconds.
+CONNECT_ARGS = {{ '{' }}{{ db.connect_timeout_arg | tojson }}: 5{{ '}' }}
+
+
+def check_connection(url: URL) -> None:
+    """Log in to `url` once; DBAPIError if the server refuses."""
+    probe = create_engine(url, poolclass=NullPool, connect_args=CONNECT_ARGS)
+    try:
+        with probe.connect():
+            pass
+    finally:
+        probe.dispose()
+{%- endif %}
+{%- if db.admin_database %}
 
 
 #: The database to connect to while creating another one on {{ db.label }}.
@@ -131,25 +176,20 @@ ADMIN_DATABASE = {{ db.admin_database | tojson }}
 #: What `CREATE DATABASE` adds after the name on {{ db.label }}.
 CREATE_DATABASE_OPTIONS = {{ db.create_database_options | tojson }}
 {%- endif %}
-#: Give up on an unreachable server after this many seconds.
-CONNECT_TIMEOUT = 5
 
 
 def create_database_if_missing(url: URL) -> None:
     """Create `url`'s database unless it exists; DBAPIError if the server refuses."""
-    connect_args = {{ '{' }}{{ db.connect_timeout_arg | tojson }}: CONNECT_TIMEOUT{{ '}' }}
-    probe = create_engine(url, poolclass=NullPool, connect_args=connect_args)
     try:
-        with probe.connect():
-            return
+        check_connection(url)
     except DBAPIError:
         pass  # missing, or the server is down: connecting to the server tells which
-    finally:
-        probe.dispose()
+    else:
+        return
     admin = create_engine(
         url.set(database=ADMIN_DATABASE),
         poolclass=NullPool,
-        connect_args=connect_args,
+        connect_args=CONNECT_ARGS,
         isolation_level="AUTOCOMMIT",
     )
     try:

@@ -195,7 +195,8 @@ def test_retry_gives_up_with_the_projects_error(
     assert calls == 4
     assert raised.value.attempts == 4
     assert str(raised.value) == (
-        "cannot reach the database at db.example:5432/orders after 4 attempts: "
+        "cannot reach the database at postgresql://app:***@db.example:5432/orders"
+        " after 4 attempts: "
         "connection refused"
     )
     assert "topsecret" not in str(raised.value)

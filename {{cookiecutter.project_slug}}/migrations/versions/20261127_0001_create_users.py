@@ -1,3 +1,4 @@
+{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
 """Create the users table.
 
 Revision ID: 0001
@@ -22,9 +23,9 @@ def upgrade() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
-        sa.Column("username", sa.String(length=100), nullable=False),
-        sa.Column("email", sa.String(length=255), nullable=False),
-        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("username", sa.{{ string }}(length=100), nullable=False),
+        sa.Column("email", sa.{{ string }}(length=255), nullable=False),
+        sa.Column("password_hash", sa.{{ string }}(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),

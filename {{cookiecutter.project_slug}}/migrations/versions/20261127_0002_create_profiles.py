@@ -1,3 +1,4 @@
+{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
 """Create the profiles table (one per user, deleted with the user).
 
 Revision ID: 0002
@@ -23,7 +24,7 @@ def upgrade() -> None:
         "profiles",
         sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("bio", sa.String(length=1000), nullable=False),
+        sa.Column("bio", sa.{{ string }}(length=1000), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -7,7 +7,9 @@ above the data layer never depends on which database is underneath.
 """
 
 from __future__ import annotations
-
+{% for name in backends if cookiecutter._backends[name].duplicate_key_import %}
+{{ cookiecutter._backends[name].duplicate_key_import }}
+{%- endfor %}
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -34,22 +36,14 @@ class ConstraintError(DataLayerError):
 class DatabaseConnectionError(DataLayerError):
     """The database could not be reached.
 
-    The message names the server (host, port, database) and never the password.
+    The message names the server by its URL, with the password masked as ***.
     """
 
     def __init__(self, url: URL, reason: str, attempts: int = 1) -> None:
-        where = describe_server(url)
+        where = url.render_as_string(hide_password=True)
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         super().__init__(f"cannot reach the database at {where}{tries}: {reason}")
         self.attempts = attempts
-
-
-def describe_server(url: URL) -> str:
-    """`host:port/database` for a server, the file name for SQLite; never credentials."""
-    if url.get_backend_name() == "sqlite":
-        return f"SQLite {url.database or ':memory:'}"
-    port = f":{url.port}" if url.port else ""
-    return f"{url.host}{port}/{url.database}"
 
 
 #: How each driver reports a unique-key violation, given the driver's exception.

@@ -18,8 +18,14 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-#: Values `DB_TYPE` accepts: this project's database, and SQLite for quick local runs.
-DB_TYPES = {{ ["sqlite", cookiecutter.database_backend] | unique | list | tojson }}
+#: Settings that accept only some values. DB_TYPE: this project's database,
+#: or SQLite for quick local runs.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "db_type": {{ ["sqlite", cookiecutter.database_backend] | unique | list | tuple_literal }},
+{%- for setting in db.extra_settings if setting.choices %}
+    "{{ setting.name }}": {{ setting.choices | tuple_literal }},
+{%- endfor %}
+}
 
 
 class SettingsError(ValueError):
@@ -34,10 +40,18 @@ class Settings:
 {%- if db.server %}
     db_host: str = "localhost"
     db_port: int = {{ db.port }}
-    db_user: str = {{ cookiecutter.package_name | tojson }}
+    db_user: str = {{ (db.default_user or cookiecutter.package_name) | tojson }}
     db_password: str = field(default="", repr=False)
+{%- if db.test_database_part == "database" %}
     #: Database name; the test suite uses this name with "_test" appended.
-    db_name: str = {{ cookiecutter.package_name | tojson }}
+{%- else %}
+    #: Service name; the test suite logs in as DB_USER with "_test" appended.
+{%- endif %}
+    db_name: str = {{ (db.default_db_name or cookiecutter.package_name) | tojson }}
+{%- for setting in db.extra_settings %}
+    #: {{ setting.doc }}.
+    {{ setting.name }}: {{ setting.type }} = {{ setting.default | tojson if setting.type == "str" else setting.default }}
+{%- endfor %}
 {%- else %}
     #: Path of the database file, without ".db"; ":memory:" for an in-memory database.
     db_name: str = {{ cookiecutter.package_name | tojson }}
@@ -55,11 +69,12 @@ class Settings:
     db_slow_query_seconds: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.db_type not in DB_TYPES:
-            allowed = ", ".join(DB_TYPES)
-            raise SettingsError(
-                f"DB_TYPE must be one of {allowed}, got {self.db_type!r}"
-            )
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise SettingsError(
+                    f"{name.upper()} must be one of {', '.join(allowed)}, got {value!r}"
+                )
 
     @classmethod
     def from_env(

@@ -33,13 +33,10 @@ T = TypeVar("T")
 {%- endif %}
 
 SQLITE_DRIVER = "sqlite+pysqlite"
-{%- if db.server %}
-#: SQLAlchemy dialect and driver for {{ db.label }}.
-SERVER_DRIVER = {{ db.drivername | tojson }}
-{%- if db.url_query %}
-#: {{ db.url_query_why }}
-SERVER_URL_QUERY = {{ db.url_query | tojson }}
-{%- endif %}
+{%- if db.driver_engine_options %}
+#: Engine options that only one driver accepts, by driver name.
+#: {{ db.driver_engine_options_why }}
+DRIVER_ENGINE_OPTIONS = {{ db.driver_engine_options }}
 {%- endif %}
 
 
@@ -55,19 +52,14 @@ def get_db_url(settings: Settings | None = None) -> URL:
 {%- if db.server %}
     if settings.db_type == "sqlite":
         return sqlite_url(settings.db_name)
-    return URL.create(
-        SERVER_DRIVER,
-        username=settings.db_user,
-        password=settings.db_password,
-        host=settings.db_host,
-        port=settings.db_port,
-        database=settings.db_name,
-{%- if db.url_query %}
-        query=SERVER_URL_QUERY,
-{%- endif %}
-    )
+    return server_url(settings)
 {%- else %}
     return sqlite_url(settings.db_name)
+{%- endif %}
+{%- if db.server %}
+
+
+{% filter trim %}{% include "backends/" ~ cookiecutter.database_backend ~ "/server_url.py" %}{% endfilter %}
 {%- endif %}
 
 
@@ -110,6 +102,9 @@ def create_db_engine(
             pool_recycle=settings.db_pool_recycle,
             pool_timeout=settings.db_pool_timeout,
         )
+{%- if db.driver_engine_options %}
+    engine_options.update(DRIVER_ENGINE_OPTIONS.get(url.get_driver_name(), {}))
+{%- endif %}
     engine_options.update(options)
     engine = create_engine(url, **engine_options)
     if url.get_backend_name() == "sqlite":

@@ -1,10 +1,11 @@
+{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
 """A user's profile: the one-to-one relation the eager-loading examples use."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, {{ string }}
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import BaseModel
@@ -23,7 +24,7 @@ class Profile(BaseModel):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
-    bio: Mapped[str] = mapped_column(String(BIO_MAX_LENGTH), default="")
+    bio: Mapped[str | None] = mapped_column({{ string }}(BIO_MAX_LENGTH))
     user: Mapped[User] = relationship(back_populates="profile")
 
     def to_dict(self) -> dict[str, Any]:

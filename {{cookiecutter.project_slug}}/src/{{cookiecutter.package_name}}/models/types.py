@@ -13,6 +13,11 @@ from sqlalchemy import DateTime, Dialect
 {{ timestamp.import }}
 {%- endif %}
 from sqlalchemy.types import TypeDecorator{% if timestamp %}, TypeEngine{% endif %}
+{%- if timestamp %}
+
+#: {{ timestamp.why }}.
+PRECISE_TIMESTAMP = {{ timestamp.type }}
+{%- endif %}
 
 
 def utc_now() -> datetime:
@@ -34,9 +39,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 {%- if timestamp %}
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        # {{ timestamp.why }}.
-        if dialect.name in {{ timestamp.dialects | tojson }}:
-            return dialect.type_descriptor({{ timestamp.type }})
+        if dialect.name in {{ timestamp.dialects | tuple_literal }}:
+            return dialect.type_descriptor(PRECISE_TIMESTAMP)
         return dialect.type_descriptor(DateTime())
 {%- endif %}
 

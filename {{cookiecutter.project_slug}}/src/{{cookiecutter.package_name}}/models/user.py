@@ -1,10 +1,11 @@
+{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
 """The user account model."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String
+from sqlalchemy import {{ string }}
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .. import security
@@ -14,6 +15,9 @@ from .base import BaseModel
 if TYPE_CHECKING:
     from .profile import Profile
 
+{%- if cookiecutter._backends[cookiecutter.database_backend].string_type_why %}
+# {{ cookiecutter._backends[cookiecutter.database_backend].string_type_why }}
+{%- endif %}
 USERNAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 255
 
@@ -21,17 +25,17 @@ EMAIL_MAX_LENGTH = 255
 class User(BaseModel):
     """An account that signs in with a username or e-mail and a password.
 
-    Only a hash of the password is kept (see `set_password`). Uniqueness of
-    usernames follows the database's collation: case-sensitive on PostgreSQL
-    and SQLite, case-insensitive on MySQL/MariaDB. E-mail addresses are stored
-    in lower case, so they compare the same way everywhere.
+    Only a hash of the password is kept (see `set_password`). Whether "Ada"
+    and "ada" are the same username depends on the database's collation
+    (MySQL, MariaDB and SQL Server ignore case by default). E-mail addresses
+    are stored in lower case, so they compare the same way everywhere.
     """
 
     __tablename__ = "users"
 
-    username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), unique=True)
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column({{ string }}(USERNAME_MAX_LENGTH), unique=True)
+    email: Mapped[str] = mapped_column({{ string }}(EMAIL_MAX_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column({{ string }}(255))
     active: Mapped[bool] = mapped_column(default=True)
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -1,0 +1,47 @@
+{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+"""What only the real {{ db.label }} server can show; skipped on the SQLite fallback.
+
+conftest.py marks these `server` and skips them, with the reason, when the
+suite runs on SQLite; `--require-db` (or CI=true) makes that an error instead.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from {{ cookiecutter.package_name }}.errors import is_duplicate_key
+from {{ cookiecutter.package_name }}.models import User
+
+pytestmark = pytest.mark.server
+
+
+def test_suite_runs_on_the_configured_server(test_engine: Engine) -> None:
+    assert test_engine.dialect.name == {{ cookiecutter.database_backend | tojson }}
+    with test_engine.connect() as connection:
+        assert connection.dialect.server_version_info
+
+
+def test_text_in_any_script_round_trips(db_session: Session) -> None:
+    name = "名前 ✓ Ünïcödé 🎉"
+    db_session.add(User(username=name, email="script@example.com", password_hash="x"))
+    db_session.flush()
+    db_session.expire_all()
+    assert db_session.scalar(select(User.username)) == name
+
+
+def test_driver_errors_tell_duplicates_from_other_violations(
+    db_session: Session,
+) -> None:
+    row = {"username": "twin", "email": "twin@example.com", "password_hash": "x"}
+    db_session.execute(insert(User).values(row))
+    with pytest.raises(IntegrityError) as duplicate, db_session.begin_nested():
+        db_session.execute(insert(User).values(row))
+    assert is_duplicate_key(duplicate.value)
+    with pytest.raises(IntegrityError) as missing, db_session.begin_nested():
+        db_session.execute(
+            insert(User).values(username="solo", email=None, password_hash="x")
+        )
+    assert not is_duplicate_key(missing.value)
