@@ -4,6 +4,8 @@
 - `tuple_literal`: a list of strings as a Python tuple, formatted as ruff would.
 - Answers given on the command line stay text: cookiecutter would otherwise
   render `{{ ... }}` in them as a template (the interactive prompts do not).
+  Before generation starts, only this template's own strings are rendered:
+  the values in cookiecutter.json and the hooks.
 - The project folder's name never renders empty or as a path: an invalid slug
   gets a stand-in folder, so the pre-generation hook runs and explains the
   problem (cookiecutter then deletes the stand-in).
@@ -14,10 +16,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
 
 from jinja2 import Environment
 from jinja2.ext import Extension
 
+TEMPLATE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR_TEMPLATE = "{{cookiecutter.project_slug}}"
 JINJA_SYNTAX = re.compile(r"\{[{%#]")
 SAFE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -69,13 +75,40 @@ class TemplateExtension(Extension):
             return "{{ cookiecutter.project_slug | project_dir }}"
         if (
             name is None
+            and self.environment.loader is None
             and JINJA_SYNTAX.search(source)
-            and "cookiecutter" not in source
+            and source not in own_strings()
         ):
-            # Every template string of ours names `cookiecutter`; this one is an
-            # answer (`key=value` on the command line): output it as it is.
+            # Cookiecutter renders strings without a file loader while it reads
+            # the answers and runs the hooks; the only templates it renders
+            # then are ours. Anything else is an answer given as key=value on
+            # the command line: output it as it is.
             return "{{ " + jinja_string(source) + " }}"
         return source
+
+
+@cache
+def own_strings() -> frozenset[str]:
+    """Every string in cookiecutter.json, and the source of every hook."""
+    context = json.loads(
+        (TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8")
+    )
+    hooks = [
+        p.read_text(encoding="utf-8") for p in (TEMPLATE_DIR / "hooks").glob("*.py")
+    ]
+    return frozenset([*strings_in(context), *hooks])
+
+
+def strings_in(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
 
 
 def jinja_string(text: str) -> str:

@@ -1,7 +1,8 @@
 """Check every answer before cookiecutter writes anything.
 
 Prints one line per problem (which answer, what was given, what is accepted)
-and exits with status 1. Cookiecutter then removes the project folder.
+and exits with status 1. Cookiecutter then removes the project folder, unless
+it existed before (`--overwrite-if-exists`): then it is left as it was.
 """
 
 import json
@@ -9,6 +10,7 @@ import keyword
 import re
 import sys
 import unicodedata
+from pathlib import Path
 
 ANSWERS = json.loads(
     {{ {
@@ -107,6 +109,13 @@ def problems():
             found.append(f"{name}: {a[name]!r} is not one of {', '.join(accepted)}")
     if not isinstance(a["use_docker_compose"], bool):
         found.append(f"use_docker_compose: {a['use_docker_compose']!r} is not yes or no")
+    # Cookiecutter runs this hook inside the project folder it just created; if
+    # the folder already held files, generating would overwrite some of them.
+    if any(Path().iterdir()):
+        found.append(
+            f"project_slug: the folder {slug!r} already exists and is not empty;"
+            " remove it or choose another slug (nothing was overwritten)"
+        )
     return found
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import secrets
 import subprocess
 import sys
@@ -23,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cookiecutter import hooks
+from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
+from jinja2 import Environment
 from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -58,8 +62,58 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def run_hook_here(script_path: str, cwd: Path | str = ".") -> None:
+    """cookiecutter.hooks.run_script, but in this process (no interpreter start-up)."""
+    saved_cwd, saved_path = os.getcwd(), sys.path[:]
+    saved_bytecode = sys.dont_write_bytecode
+    project = str(Path(cwd).resolve())
+    os.chdir(cwd)
+    try:
+        runpy.run_path(script_path, run_name="__main__")
+        status = 0
+    except SystemExit as exit:
+        status = exit.code if isinstance(exit.code, int) else 1
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_bytecode
+        for name, module in list(sys.modules.items()):  # forget the generated package
+            if str(getattr(module, "__file__", None) or "").startswith(project):
+                del sys.modules[name]
+    if status:
+        raise FailedHookException(f"Hook script failed (exit status: {status})")
+
+
+COMPILED: dict[tuple[object, ...], Any] = {}
+_compile = Environment.compile
+
+
+def compile_once(
+    self: Environment,
+    source: Any,
+    name: Any = None,
+    filename: Any = None,
+    raw: bool = False,
+    defer_init: bool = False,
+) -> Any:
+    """Jinja's compile, memoised: the template's files are the same in every run.
+
+    The key includes whether the environment has a file loader, which changes
+    what the template's extension does (see local_extensions.py).
+    """
+    key = (source, name, filename, raw, defer_init, self.loader is None)
+    if key not in COMPILED:
+        COMPILED[key] = _compile(self, source, name, filename, raw, defer_init)
+    return COMPILED[key]
+
+
 class Renderer:
-    """Renders the template, once per distinct set of answers."""
+    """Renders the template, once per distinct set of answers.
+
+    The hooks run in this process and Jinja compiles each file once: the same
+    hook code as in a real run, without starting an interpreter twice per
+    project (test_pre_gen_hook.py and test_post_gen_hook.py run them for real).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -69,12 +123,15 @@ class Renderer:
         key = json.dumps(answers, sort_keys=True)
         if key not in self.cache:
             output = self.root / f"p{len(self.cache)}"
-            project = cookiecutter(
-                str(TEMPLATE),
-                no_input=True,
-                extra_context=answers,
-                output_dir=str(output),
-            )
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(hooks, "run_script", run_hook_here)
+                patch.setattr(Environment, "compile", compile_once)
+                project = cookiecutter(
+                    str(TEMPLATE),
+                    no_input=True,
+                    extra_context=answers,
+                    output_dir=str(output),
+                )
             self.cache[key] = Path(project)
         return self.cache[key]
 
@@ -227,3 +284,14 @@ def server_factory() -> Iterator[Callable[[str], Server]]:
     yield make
     for server in created.values():
         server.admin(*TEARDOWN[server.backend](server))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report the hostile-answer counts (test_hostile_answers.py), when it ran."""
+    stats = sys.modules.get("test_hostile_answers")
+    counts = getattr(stats, "STATS", None)
+    if counts:
+        terminalreporter.write_line(
+            f"hostile answers: {counts['tried']} tried, {counts['accepted']} accepted, "
+            f"{counts['rejected']} rejected"
+        )

@@ -34,8 +34,9 @@ PYTEST = [
     "-W",
     "error::DeprecationWarning",
 ]
-#: The tests each server project marks `server`: skipped on the SQLite fallback.
-SERVER_TESTS = 3
+#: Tests each server project marks `server` (skipped on the SQLite fallback),
+#: in tests/test_server.py and tests/test_faults.py (the latter only with --faults).
+SERVER_TESTS = {"tests/test_server.py": 3, "tests/test_faults.py": 5}
 
 
 def closed_port() -> str:
@@ -77,9 +78,10 @@ def test_suite_passes_without_a_server(render: Renderer, backend: str) -> None:
         f"database: in-memory SQLite, because {facts['drivername']}://"
     )
     assert "is not available" in shown
-    assert skipped == SERVER_TESTS
-    reason = f"tests/test_server.py: needs {facts['a_server']} at TEST_DATABASE_URL"
-    assert f"SKIPPED [{SERVER_TESTS}] {reason}" in result.stdout
+    assert skipped == sum(SERVER_TESTS.values())
+    for path, count in SERVER_TESTS.items():
+        reason = f"{path}: needs {facts['a_server']} at TEST_DATABASE_URL"
+        assert f"SKIPPED [{count}] {reason}" in result.stdout
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -111,11 +113,11 @@ def test_suite_passes_on_the_real_server(
     # DB_* parts, not a URL: the suite derives "<DB_NAME>_test" and creates it,
     # logging in with a password full of URL-breaking characters.
     env = project_env(project, CI="true", **server.env())
-    result = run(PYTEST, project, env)
+    result = run([*PYTEST, "--faults"], project, env)
     assert result.returncode == 0, result.output
     passed, skipped = outcome(result.stdout)
-    assert passed >= 80
-    assert skipped == 0  # the server tests ran too
+    assert passed >= 90
+    assert skipped == 0  # the server and fault tests ran too
     shown = header(result.stdout)
     drivername = CONTEXT["_backends"][backend]["drivername"]
     assert shown.startswith(f"database: {drivername}://{server.user}:***@")
@@ -167,5 +169,5 @@ def test_pip_install_and_suite_on_python_313(
     assert "Python 3.13" in result.stdout
     passed, skipped = outcome(result.stdout)
     assert passed >= 80
-    assert skipped == 0
+    assert skipped == SERVER_TESTS["tests/test_faults.py"]  # without --faults
     server.admin(f"DROP DATABASE IF EXISTS {server.database}_py313_test WITH (FORCE)")

@@ -207,7 +207,7 @@ def test_github_workflow_tests_against_the_server(
         "{host}", "127.0.0.1"
     )
     assert "uv run alembic upgrade head && uv run alembic check" in commands[4]
-    assert commands[-1] == "uv run pytest --require-db"
+    assert commands[-1] == "uv run pytest --require-db --faults"
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -223,7 +223,7 @@ def test_gitlab_pipeline_tests_against_the_server(
     assert variables.pop("TEST_DATABASE_URL") == facts["ci_url"].replace("{host}", "db")
     assert variables == facts["ci_env"]
     assert job["script"][0] == (facts["ci_sync"] or "uv sync")
-    assert job["script"][-1] == "uv run pytest --require-db"
+    assert job["script"][-1] == "uv run pytest --require-db --faults"
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)

@@ -79,6 +79,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail instead of falling back to SQLite when the test database "
         "cannot be reached (implied by CI=true)",
     )
+{%- if db.server %}
+    parser.addoption(
+        "--faults",
+        action="store_true",
+        help="also run the slower fault tests (tests/test_faults.py)",
+    )
+{%- endif %}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -95,15 +102,17 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Skip the tests marked `server` unless the suite runs on {{ db.label }}."""
-    if config.stash[SUITE_DATABASE].url.get_backend_name() == {{ cookiecutter.database_backend | tojson }}:
-        return
-    skip = pytest.mark.skip(
+    """Skip `server` tests off {{ db.label }}, and `faults` tests unless asked for."""
+    on_server = config.stash[SUITE_DATABASE].url.get_backend_name() == {{ cookiecutter.database_backend | tojson }}
+    no_server = pytest.mark.skip(
         reason="needs {{ db.a_server }} at TEST_DATABASE_URL",
     )
+    no_faults = pytest.mark.skip(reason="slow fault tests: run pytest --faults")
     for item in items:
-        if item.get_closest_marker("server"):
-            item.add_marker(skip)
+        if item.get_closest_marker("server") and not on_server:
+            item.add_marker(no_server)
+        elif item.get_closest_marker("faults") and not config.getoption("--faults"):
+            item.add_marker(no_faults)
 {%- endif %}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -95,6 +95,45 @@ def test_hostile_strings_are_stored_as_data(repo: UserRepository, hostile: str) 
     assert repo.get_by_username(hostile) is not None
     assert repo.search(hostile) == [user]
     assert repo.count() == 1  # the table is still there, with one row
+
+
+#: Values no database here can store alike: refused by every method, up front.
+UNSTORABLE = ["nul\x00byte", "lone \udcff surrogate (an undecodable byte)"]
+
+
+@pytest.mark.parametrize("bad", UNSTORABLE)
+def test_unstorable_text_is_refused_by_every_method(
+    repo: UserRepository, bad: str
+) -> None:
+    user = repo.create("owner", "owner@example.com", "pw")
+    calls: list[Callable[[], object]] = [
+        lambda: repo.create(bad, "x@example.com", "pw"),
+        lambda: repo.create("x", bad + "@example.com", "pw"),
+        lambda: repo.get_by_username(bad),
+        lambda: repo.get_by_email(bad),
+        lambda: repo.search(bad),
+        lambda: repo.set_bio(user.id, bad),
+        lambda: repo.bulk_create(
+            [{"username": bad, "email": "y@example.com", "password_hash": "h"}]
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(ValidationError):
+            call()
+    assert repo.count() == 1  # nothing half-written; the session still works
+
+
+def test_very_long_text_is_refused_or_stored_as_data(repo: UserRepository) -> None:
+    long = "ü" * 10_000
+    with pytest.raises(ValidationError, match="longer than 100"):
+        repo.create(long, "long@example.com", "pw")
+    assert repo.get_by_username(long) is None
+    assert repo.search(long) == []
+    user = repo.create("longbio", "longbio@example.com", long[:1000])
+    assert repo.set_bio(user.id, long[:1000]).bio == long[:1000]
+    with pytest.raises(ValidationError, match="longer than 1000"):
+        repo.set_bio(user.id, long)
+    assert user.check_password(long[:1000])
 
 
 def test_search_treats_wildcards_literally(repo: UserRepository) -> None:

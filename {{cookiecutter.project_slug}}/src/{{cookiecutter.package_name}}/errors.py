@@ -10,11 +10,16 @@ from __future__ import annotations
 {% for name in backends if cookiecutter._backends[name].duplicate_key_import %}
 {{ cookiecutter._backends[name].duplicate_key_import }}
 {%- endfor %}
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from sqlalchemy import URL
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 
 class DataLayerError(Exception):
@@ -34,7 +39,7 @@ class ConstraintError(DataLayerError):
 
 
 class DatabaseConnectionError(DataLayerError):
-    """The database could not be reached.
+    """The database could not be reached, or dropped the connection.
 
     The message names the server by its URL, with the password masked as ***.
     """
@@ -43,7 +48,12 @@ class DatabaseConnectionError(DataLayerError):
         where = url.render_as_string(hide_password=True)
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         super().__init__(f"cannot reach the database at {where}{tries}: {reason}")
+        self.reason = reason
         self.attempts = attempts
+
+
+class PoolExhaustedError(DataLayerError):
+    """Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds."""
 
 
 #: How each driver reports a unique-key violation, given the driver's exception.
@@ -61,27 +71,34 @@ def is_duplicate_key(error: IntegrityError) -> bool:
     return any(check(error.orig) for check in _DUPLICATE_KEY_CHECKS)
 
 
-def translate(error: DBAPIError, url: URL) -> DataLayerError:
+def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
     """The project's error for a SQLAlchemy error raised while talking to `url`."""
+    if isinstance(error, PoolTimeoutError):
+        where = url.render_as_string(hide_password=True)
+        return PoolExhaustedError(
+            f"no free connection to {where}: DB_POOL_SIZE + DB_MAX_OVERFLOW "
+            "connections stayed busy for DB_POOL_TIMEOUT seconds"
+        )
     if isinstance(error, IntegrityError):
         if is_duplicate_key(error):
             return DuplicateError("a row with the same unique value already exists")
         return ConstraintError(f"the database refused the write: {first_line(error)}")
-    if isinstance(error, OperationalError) or error.connection_invalidated:
+    if is_connection_error(error):
         return DatabaseConnectionError(url, first_line(error))
     return DataLayerError(f"database error: {first_line(error)}")
 
 
-@contextmanager
-def translated_errors(url: URL) -> Iterator[None]:
-    """Raise the project's errors instead of SQLAlchemy's inside the block."""
-    try:
-        yield
-    except DBAPIError as error:
-        raise translate(error, url) from error
+def is_connection_error(error: BaseException) -> bool:
+    """Whether `error` means the connection failed, so trying again may work."""
+    if isinstance(error, DatabaseConnectionError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    return isinstance(error, OperationalError) or error.connection_invalidated
 
 
-def first_line(error: DBAPIError) -> str:
+def first_line(error: SQLAlchemyError) -> str:
     """The driver's own message, first line only (no SQL, no parameters)."""
-    lines = str(error.orig).strip().splitlines()
-    return lines[0] if lines else type(error.orig).__name__
+    source = error.orig if isinstance(error, DBAPIError) else error
+    lines = str(source).strip().splitlines()
+    return lines[0] if lines else type(source).__name__

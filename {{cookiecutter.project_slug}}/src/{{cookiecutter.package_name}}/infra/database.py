@@ -18,11 +18,16 @@ from functools import cache
 from typing import Any{% if not type_params %}, TypeVar{% endif %}
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from ..errors import DatabaseConnectionError, first_line
+from ..errors import (
+    DatabaseConnectionError,
+    first_line,
+    is_connection_error,
+    translate,
+)
 from ..settings import Settings, get_settings
 from .monitoring import log_slow_queries
 
@@ -149,11 +154,18 @@ def get_session_maker() -> sessionmaker[Session]:
 
 @contextmanager
 def get_session() -> Iterator[Session]:
-    """A session for one unit of work: commit on success, rollback on error, always close."""
+    """A session for one unit of work: commit on success, rollback on error, always close.
+
+    Database errors leave the block as the project's own (`errors.translate`):
+    `DuplicateError`, `DatabaseConnectionError`, `PoolExhaustedError`, ...
+    """
     session = get_session_maker()()
     try:
         yield session
         session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        raise translate(error, session.get_bind().engine.url) from error
     except BaseException:
         session.rollback()
         raise
@@ -201,10 +213,13 @@ def execute_with_retry{{ "[T]" if type_params }}(
 ) -> T:
     """Call `func`, and call it again while the database connection fails.
 
-    Waits `delay` seconds after the first failure and twice as long after each
-    further one. After `max_retries` failed attempts it raises
-    `DatabaseConnectionError`, which names the server but never the password.
-    Other errors (a duplicate key, bad SQL) are raised at once.
+    A connection failure is a `DatabaseConnectionError` (what `get_session()`
+    raises) or SQLAlchemy's `OperationalError`, which also covers deadlocks and
+    a server that is restarting. Waits `delay` seconds after the first failure
+    and twice as long after each further one. After `max_retries` failed
+    attempts it raises `DatabaseConnectionError`, which names the server but
+    never the password. Other errors (a duplicate key, bad SQL) are raised at
+    once.
 
     `func` must be safe to run again: let it open its own session
     (`with get_session() as session: ...`), so a retry starts a new transaction.
@@ -215,12 +230,13 @@ def execute_with_retry{{ "[T]" if type_params }}(
     while True:
         try:
             return func()
-        except DBAPIError as error:
-            if not _is_connection_error(error):
+        except Exception as error:
+            if not is_connection_error(error):
                 raise
+            reason = _reason(error)
             if attempt >= max_retries:
                 raise DatabaseConnectionError(
-                    get_db_url(), first_line(error), attempts=attempt
+                    get_db_url(), reason, attempts=attempt
                 ) from error
             wait = delay * 2 ** (attempt - 1)
             logger.warning(
@@ -228,11 +244,15 @@ def execute_with_retry{{ "[T]" if type_params }}(
                 attempt,
                 max_retries,
                 wait,
-                first_line(error),
+                reason,
             )
             time.sleep(wait)
             attempt += 1
 
 
-def _is_connection_error(error: DBAPIError) -> bool:
-    return isinstance(error, OperationalError) or error.connection_invalidated
+def _reason(error: Exception) -> str:
+    if isinstance(error, DatabaseConnectionError):
+        return error.reason
+    if isinstance(error, SQLAlchemyError):
+        return first_line(error)
+    return str(error)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, {{ string }}
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..validation import storable_text
 from .base import BaseModel
 
 if TYPE_CHECKING:
@@ -26,6 +27,10 @@ class Profile(BaseModel):
     )
     bio: Mapped[str | None] = mapped_column({{ string }}(BIO_MAX_LENGTH))
     user: Mapped[User] = relationship(back_populates="profile")
+
+    @validates("bio")
+    def _validate_bio(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else storable_text("bio", value, BIO_MAX_LENGTH)
 
     def to_dict(self) -> dict[str, Any]:
         """The profile's fields as JSON-friendly values."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .. import security
 from ..errors import ValidationError
+from ..validation import storable_text
 from .base import BaseModel
 
 if TYPE_CHECKING:
@@ -80,30 +81,18 @@ class User(BaseModel):
         return f"User(id={self.id!r}, username={self.username!r})"
 
 
-def validate_username(value: str) -> str:
+def validate_username(value: object) -> str:
     """`value` without surrounding spaces, or ValidationError if it cannot be stored."""
-    username = _clean_text("username", value, USERNAME_MAX_LENGTH)
+    username = storable_text("username", value).strip()
     if not username:
         raise ValidationError("username must not be empty")
-    return username
+    return storable_text("username", username, USERNAME_MAX_LENGTH)
 
 
-def validate_email(value: str) -> str:
+def validate_email(value: object) -> str:
     """`value` in lower case, or ValidationError if it is not an e-mail address."""
-    email = _clean_text("email", value, EMAIL_MAX_LENGTH).lower()
+    email = storable_text("email", value).strip().lower()
     local, at, domain = email.rpartition("@")
     if not (local and at and "." in domain) or any(c.isspace() for c in email):
-        raise ValidationError(f"email {value!r} is not an e-mail address")
-    return email
-
-
-def _clean_text(field: str, value: str, max_length: int) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text, got {type(value).__name__}")
-    text = value.strip()
-    if len(text) > max_length:
-        raise ValidationError(f"{field} is longer than {max_length} characters")
-    if "\x00" in text:
-        # PostgreSQL cannot store NUL in text; refuse it on every database alike.
-        raise ValidationError(f"{field} must not contain NUL characters")
-    return text
+        raise ValidationError(f"email {email[:100]!r} is not an e-mail address")
+    return storable_text("email", email, EMAIL_MAX_LENGTH)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..errors import DuplicateError, ValidationError, translate
 from ..models import Profile, User
 from ..models.user import validate_email, validate_username
+from ..validation import storable_text
 
 #: The most rows one page may ask for.
 MAX_PAGE_SIZE = 500
@@ -61,11 +62,13 @@ class UserRepository:
 
     def get_by_username(self, username: str) -> User | None:
         """The user with this username, or None."""
+        username = storable_text("username", username)
         return self.session.scalar(select(User).where(User.username == username))
 
     def get_by_email(self, email: str) -> User | None:
         """The user with this e-mail address (any letter case), or None."""
-        return self.session.scalar(select(User).where(User.email == email.lower()))
+        email = storable_text("email", email).lower()
+        return self.session.scalar(select(User).where(User.email == email))
 
     def search(self, term: str, limit: int = 20) -> list[User]:
         """Users whose username or e-mail contains `term`, literally.
@@ -73,6 +76,7 @@ class UserRepository:
         `%` and `_` in `term` match themselves, not any text: `autoescape`
         escapes them before the LIKE.
         """
+        term = storable_text("search term", term)
         pattern = or_(
             User.username.contains(term, autoescape=True),
             User.email.contains(term.lower(), autoescape=True),

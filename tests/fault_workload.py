@@ -1,0 +1,121 @@
+"""A workload the server-restart tests run inside a generated project.
+
+Run with the project's src/ on PYTHONPATH and its DB_* settings in the
+environment:  python fault_workload.py PACKAGE MODE [OPERATIONS]
+
+MODE "restart": OPERATIONS operations (even: make sure user op-N exists;
+odd: count users) through execute_with_retry with a budget that outlasts a
+restart. It prints "warm" once the pool is in use, so the caller can restart
+the server, then one JSON line with what happened.
+MODE "budget": one operation with a small retry budget, against a server the
+caller has stopped; prints one JSON line with the error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import sys
+import time
+from functools import partial
+from typing import Any
+
+from argon2 import PasswordHasher, profiles
+from sqlalchemy import event, func, select
+
+
+def main(package: str, mode: str, operations: int) -> dict[str, Any]:
+    database = importlib.import_module(f"{package}.infra.database")
+    errors = importlib.import_module(f"{package}.errors")
+    repositories = importlib.import_module(f"{package}.repositories.user_repository")
+    models = importlib.import_module(f"{package}.models")
+    security = importlib.import_module(f"{package}.security")
+    # Cheap hashing, as in the project's own tests: the point here is the database.
+    security.password_hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    engine = database.get_engine()
+    invalidated, connected = [0], [0]
+    event.listen(
+        engine.pool,
+        "invalidate",
+        lambda *_: invalidated.__setitem__(0, invalidated[0] + 1),
+    )
+    event.listen(
+        engine.pool, "connect", lambda *_: connected.__setitem__(0, connected[0] + 1)
+    )
+
+    attempts: dict[int, int] = {}
+
+    def operation(number: int) -> None:
+        attempts[number] = attempts.get(number, 0) + 1
+        with database.get_session() as session:
+            repository = repositories.UserRepository(session)
+            if number % 2:
+                repository.count()
+                return
+            name = f"op-{number}"
+            if repository.get_by_username(name) is None:
+                # An earlier attempt may have committed before its connection died.
+                with contextlib.suppress(errors.DuplicateError):
+                    repository.create(name, f"{name}@example.com", "pw")
+
+    if mode == "budget":
+        started = time.perf_counter()
+        try:
+            database.execute_with_retry(lambda: operation(0), max_retries=3, delay=0.2)
+        except errors.DatabaseConnectionError as error:
+            return {
+                "error": str(error),
+                "seconds": time.perf_counter() - started,
+                "attempts": attempts[0],
+            }
+        return {"error": None}
+
+    # Fill the pool with several idle connections: the restart kills them all.
+    warm = [engine.connect() for _ in range(5)]
+    for connection in warm:
+        connection.execute(select(1))
+        connection.close()
+    for number in range(operations):
+        if number == 20:
+            connected[0] = 0
+            print("warm", flush=True)
+            time.sleep(0.5)  # give the caller time to start the restart
+        database.execute_with_retry(
+            partial(operation, number), max_retries=12, delay=0.25
+        )
+    during_workload = invalidated[0]
+    reconnected = connected[0]
+
+    # Every idle connection the pool kept must be alive: check all of them out
+    # at once; pool_pre_ping would have to replace any dead one (an invalidation).
+    invalidated[0] = 0
+    idle = database.get_pool_status()["checked_in"]
+    connections = [engine.connect() for _ in range(idle)]
+    alive = sum(c.execute(select(1)).scalar_one() for c in connections)
+    for connection in connections:
+        connection.close()
+    with database.get_session() as session:
+        names = session.scalars(
+            select(models.User.username).where(models.User.username.like("op-%"))
+        ).all()
+        total = session.scalar(select(func.count()).select_from(models.User))
+    return {
+        "operations": operations,
+        "attempts": sum(attempts.values()),
+        "retried": sum(1 for n in attempts.values() if n > 1),
+        "invalidated_during_workload": during_workload,
+        "reconnected": reconnected,
+        "idle_checked": idle,
+        "idle_alive": alive,
+        "invalidated_after": invalidated[0],
+        "names": sorted(names),
+        "users": total,
+        "pool": database.get_pool_status(),
+    }
+
+
+if __name__ == "__main__":
+    package, mode = sys.argv[1], sys.argv[2]
+    count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    print(json.dumps(main(package, mode, count)), flush=True)
