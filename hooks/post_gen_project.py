@@ -23,7 +23,11 @@ from pathlib import Path
 
 PACKAGE = {{ cookiecutter.package_name | literal }}
 SERVER = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].server else "False" }}
-COMPOSE = SERVER and {{ "True" if cookiecutter.use_docker_compose else "False" }}
+#: A relational database (all backends but BigQuery alone), and BigQuery analytics.
+RELATIONAL = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].relational else "False" }}
+ANALYTICS = {{ "True" if cookiecutter.database_backend == "bigquery" or cookiecutter.use_bigquery_analytics else "False" }}
+#: docker-compose.yml runs the database server and/or the BigQuery emulator.
+COMPOSE = (SERVER or ANALYTICS) and {{ "True" if cookiecutter.use_docker_compose else "False" }}
 #: Whether the server image runs init scripts from docker/initdb/.
 INIT_SCRIPTS = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].initdb_dir else "False" }}
 CI = {{ cookiecutter.ci_provider | literal }}
@@ -38,16 +42,37 @@ ANSWERS = [
     {{ cookiecutter.author_email | literal }},
 ]
 #: Import names of the runtime libraries the round trip needs.
-RUNTIME_IMPORTS = ["sqlalchemy", "alembic", "argon2", "dotenv"]
+RUNTIME_IMPORTS = ["sqlalchemy", "alembic", "dotenv"]
+RUNTIME_IMPORTS += ["argon2"] if RELATIONAL else ["sqlalchemy_bigquery", "google.cloud.bigquery"]
 
+#: The relational data layer, and the BigQuery one.
+RELATIONAL_FILES = [
+    *(f"src/{PACKAGE}/{name}.py" for name in (
+        "infra/database", "infra/monitoring", "models/base", "models/user", "models/profile",
+        "repositories/user_repository", "security",
+    )),
+    "migrations", "scripts/create_tables.py", "tests/conftest.py",
+    *(f"tests/test_{name}.py" for name in (
+        "database", "isolation", "migrations", "models", "scripts", "security", "settings",
+        "user_repository",
+    )),
+]
+ANALYTICS_FILES = [
+    f"src/{PACKAGE}/infra/bigquery.py", f"src/{PACKAGE}/models/analytics_event.py",
+    f"src/{PACKAGE}/repositories/analytics_repository.py", "migrations_analytics",
+    "scripts/bigquery_emulator.py", "tests/analytics",
+]
 #: Paths to delete when their condition is true.
 UNNEEDED = {
     "docker-compose.yml": not COMPOSE,
-    "docker": not (COMPOSE and INIT_SCRIPTS),
+    "docker": not (COMPOSE and SERVER and INIT_SCRIPTS),
     "tests/test_server.py": not SERVER,
     "tests/test_faults.py": not SERVER,
     ".github": CI != "github",
     ".gitlab-ci.yml": CI != "gitlab",
+    f"src/{PACKAGE}/infra/data_access.py": not (RELATIONAL and ANALYTICS),
+    **dict.fromkeys(RELATIONAL_FILES, not RELATIONAL),
+    **dict.fromkeys(ANALYTICS_FILES, not ANALYTICS),
 }
 #: Template syntax left unrendered: a tag that reads the answers. (Written in
 #: two parts so that Jinja leaves this line alone; user text may contain braces.)
@@ -146,13 +171,22 @@ def parse_yaml(text):
 
 
 def round_trip():
-    """Import the package and save and load a User on in-memory SQLite."""
+    """Import the package and save and load a User on in-memory SQLite;
+    for BigQuery alone, compile the events table's DDL."""
     sys.dont_write_bytecode = True  # leave no __pycache__ in the new project
     sys.path.insert(0, str(Path("src").resolve()))
     from importlib import import_module
 
     from sqlalchemy import select
     from sqlalchemy.orm import Session
+
+    if not RELATIONAL:
+        from sqlalchemy.schema import CreateTable
+        from sqlalchemy_bigquery import BigQueryDialect
+
+        events = import_module(f"{PACKAGE}.models").AnalyticsEvent.__table__
+        ddl = str(CreateTable(events).compile(dialect=BigQueryDialect()))
+        return [] if "PARTITION BY" in ddl else [f"no partitioning in the DDL: {ddl}"]
 
     models = import_module(f"{PACKAGE}.models")
     database = import_module(f"{PACKAGE}.infra.database")

@@ -22,6 +22,7 @@ ANSWERS = json.loads(
         "author_email": cookiecutter.author_email,
         "python_version": cookiecutter.python_version,
         "database_backend": cookiecutter.database_backend,
+        "use_bigquery_analytics": cookiecutter.use_bigquery_analytics,
         "use_docker_compose": cookiecutter.use_docker_compose,
         "ci_provider": cookiecutter.ci_provider,
     } | tojson | literal }}
@@ -36,7 +37,8 @@ TAKEN_IMPORT_NAMES = {
     "alembic", "argon2", "dotenv", "mako", "markupsafe", "sqlalchemy", "greenlet",
     "typing_extensions", "cffi", "cryptography", "pytest", "_pytest", "pluggy",
     "iniconfig", "packaging", "mypy", "ruff", "pre_commit", "hatchling", "psycopg",
-    "psycopg_binary", "pymysql", "tests", "migrations", "scripts", "src",
+    "psycopg_binary", "pymysql", "pyodbc", "pymssql", "oracledb", "sqlalchemy_bigquery",
+    "google", "tests", "migrations", "migrations_analytics", "scripts", "src",
 }
 #: Longest slug and package name. The package name also names the database
 #: ("<name>_test" must fit PostgreSQL's 63 bytes) and keeps imports on one line.
@@ -109,6 +111,14 @@ def problems():
             found.append(f"{name}: {a[name]!r} is not one of {', '.join(accepted)}")
     if not isinstance(a["use_docker_compose"], bool):
         found.append(f"use_docker_compose: {a['use_docker_compose']!r} is not yes or no")
+    if not isinstance(a["use_bigquery_analytics"], bool):
+        found.append(f"use_bigquery_analytics: {a['use_bigquery_analytics']!r} is not yes or no")
+    elif a["use_bigquery_analytics"] and a["database_backend"] == "bigquery":
+        found.append(
+            "use_bigquery_analytics: adds BigQuery next to an operational database;"
+            " with database_backend=bigquery the whole project is on BigQuery already"
+            " (answer no, or choose another backend)"
+        )
     # Cookiecutter runs this hook inside the project folder it just created; if
     # the folder already held files, generating would overwrite some of them.
     if any(Path().iterdir()):

@@ -16,8 +16,11 @@ import json
 import os
 import runpy
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 BACKENDS = CONTEXT["database_backend"]
 SERVER_BACKENDS = [b for b in BACKENDS if CONTEXT["_backends"][b]["server"]]
+RELATIONAL_BACKENDS = [b for b in BACKENDS if CONTEXT["_backends"][b]["relational"]]
 CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 #: Administrator logins for the servers this machine runs (SQL Server and
@@ -286,6 +290,70 @@ def server_factory() -> Iterator[Callable[[str], Server]]:
         server.admin(*TEARDOWN[server.backend](server))
 
 
+@pytest.fixture(scope="session")
+def python313() -> Path:
+    """Python 3.13: TEMPLATE_TEST_PYTHON313, or pyenv's 3.13.0."""
+    given = os.environ.get("TEMPLATE_TEST_PYTHON313")
+    if given:
+        return Path(given)
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        prefix = subprocess.run(
+            [pyenv, "prefix", "3.13.0"], capture_output=True, text=True, check=False
+        )
+        if prefix.returncode == 0:
+            return Path(prefix.stdout.strip()) / "bin" / "python"
+    missing("no Python 3.13: set TEMPLATE_TEST_PYTHON313")
+    raise AssertionError("unreachable")
+
+
+#: What the BigQuery emulator fixture measured, for the summary line.
+EMULATOR_TIMES: dict[str, float] = {}
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(
+    render: Renderer, python313: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A local BigQuery emulator for this run, started with a generated project's
+    own scripts/bigquery_emulator.py; its environment is kept in .tools/."""
+    project = render(database_backend="bigquery")
+    script = str(project / "scripts" / "bigquery_emulator.py")
+    home = TEMPLATE / ".tools" / "bigquery-emulator"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    started = time.perf_counter()
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                script,
+                "--port",
+                port,
+                "--home",
+                str(home),
+                "--python",
+                str(python313),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
+    try:
+        ready = run(
+            [sys.executable, script, "--wait", "--port", port], project, timeout=300
+        )
+        if ready.returncode != 0 or server.poll() is not None:
+            missing(f"the BigQuery emulator did not start: {log.read_text()[-2000:]}")
+        EMULATOR_TIMES["start"] = time.perf_counter() - started
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Report the hostile-answer counts (test_hostile_answers.py), when it ran."""
     stats = sys.modules.get("test_hostile_answers")
@@ -294,4 +362,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"hostile answers: {counts['tried']} tried, {counts['accepted']} accepted, "
             f"{counts['rejected']} rejected"
+        )
+    if EMULATOR_TIMES:
+        terminalreporter.write_line(
+            f"BigQuery emulator: ready {EMULATOR_TIMES['start']:.1f} s after launch"
+            " (building its environment included, when it had to)"
         )

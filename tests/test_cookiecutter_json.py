@@ -13,6 +13,7 @@ CONTRACT_KEYS = [
     "author_email",
     "python_version",
     "database_backend",
+    "use_bigquery_analytics",
     "use_docker_compose",
     "ci_provider",
 ]
@@ -39,6 +40,7 @@ BACKEND_FACTS = {
     "init_command",
     "test_database_part",
     "a_server",
+    "relational",
     "default_user",
     "default_db_name",
     "ci_env",
@@ -76,11 +78,12 @@ def test_defaults() -> None:
     assert CONTEXT["python_version"][0] == "3.11"
     assert CONTEXT["python_version"] == CONTEXT["_python_versions"]
     assert CONTEXT["use_docker_compose"] is True
+    assert CONTEXT["use_bigquery_analytics"] is False
     assert CONTEXT["ci_provider"][0] == "github"
 
 
 def test_backends_offered_only_when_they_have_facts() -> None:
-    assert BACKENDS == ["sqlite", "postgresql", "mysql", "mssql", "oracle"]
+    assert BACKENDS == ["sqlite", "postgresql", "mysql", "mssql", "oracle", "bigquery"]
     assert set(CONTEXT["_backends"]) == set(BACKENDS)
     for name, facts in CONTEXT["_backends"].items():
         assert set(facts) - SERVER_FACTS == BACKEND_FACTS, name

@@ -6,24 +6,32 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BACKENDS, Renderer, run, tool
+from conftest import Renderer, run, tool
 
 #: Variants whose Python differs: each backend, the oldest and newest Python,
 #: the shortest and longest package names (line wrapping), a hostile name.
 VARIANTS = [
-    *({"database_backend": backend} for backend in BACKENDS),
-    {"database_backend": "postgresql", "python_version": "3.14"},
-    {"database_backend": "mysql", "package_name": "p", "project_slug": "p"},
-    {
-        "database_backend": "postgresql",
-        "package_name": "x" * 40,
-        "project_slug": "long",
-    },
+    # Every backend; between them, the shortest and longest package names
+    # (line wrapping), the newest Python (syntax), a hostile project name.
     {
         "database_backend": "sqlite",
         "project_name": "Ünï 'q' \"dq\" \\ 🎉",
         "project_slug": "uni",
     },
+    {
+        "database_backend": "postgresql",
+        "python_version": "3.14",
+        "package_name": "x" * 40,
+    },
+    {"database_backend": "mysql", "package_name": "p", "project_slug": "p"},
+    {
+        "database_backend": "mssql",
+        "use_bigquery_analytics": True,
+        "python_version": "3.12",
+    },
+    {"database_backend": "oracle"},
+    {"database_backend": "bigquery", "package_name": "b" * 40, "project_slug": "bq"},
+    {"database_backend": "postgresql", "use_bigquery_analytics": True},
 ]
 IDS = ["-".join(str(v) for v in variant.values())[:40] for variant in VARIANTS]
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +17,6 @@ from conftest import (
     SERVER_BACKENDS,
     Renderer,
     Server,
-    missing,
     project_env,
     run,
 )
@@ -60,13 +56,33 @@ def header(output: str) -> str:
     return next(line for line in output.splitlines() if line.startswith("database: "))
 
 
+#: The tests of a BigQuery project that need the emulator (a hybrid project
+#: has one more, for DataAccess), and those that need nothing running.
+EMULATOR_TESTS = 8
+BIGQUERY_UNIT_TESTS = 7
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_suite_passes_without_a_server(render: Renderer, backend: str) -> None:
     project = render(database_backend=backend)
-    env = project_env(project, DB_HOST="127.0.0.1", DB_PORT=closed_port())
+    nowhere = f"http://127.0.0.1:{closed_port()}"
+    env = project_env(
+        project,
+        DB_HOST="127.0.0.1",
+        DB_PORT=closed_port(),
+        BIGQUERY_EMULATOR_HOST=nowhere,
+    )
     result = run([*PYTEST, "-rs"], project, env)
     assert result.returncode == 0, result.output
     passed, skipped = outcome(result.stdout)
+    if backend == "bigquery":
+        assert passed == BIGQUERY_UNIT_TESTS
+        assert skipped == EMULATOR_TESTS
+        assert (
+            f"needs a BigQuery emulator at BIGQUERY_EMULATOR_HOST: {nowhere} does not answer"
+            in result.stdout
+        )
+        return
     assert passed >= 80
     if backend == "sqlite":
         assert skipped == 0
@@ -125,21 +141,42 @@ def test_suite_passes_on_the_real_server(
     assert server.password not in result.output
 
 
-@pytest.fixture(scope="session")
-def python313() -> Path:
-    """Python 3.13: TEMPLATE_TEST_PYTHON313, or pyenv's 3.13.0."""
-    given = os.environ.get("TEMPLATE_TEST_PYTHON313")
-    if given:
-        return Path(given)
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        prefix = subprocess.run(
-            [pyenv, "prefix", "3.13.0"], capture_output=True, text=True, check=False
-        )
-        if prefix.returncode == 0:
-            return Path(prefix.stdout.strip()) / "bin" / "python"
-    missing("no Python 3.13: set TEMPLATE_TEST_PYTHON313")
-    raise AssertionError("unreachable")
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"database_backend": "bigquery"},
+        {"database_backend": "postgresql", "use_bigquery_analytics": True},
+    ],
+    ids=["bigquery", "postgresql+analytics"],
+)
+def test_analytics_suites_pass_on_the_emulator(
+    render: Renderer,
+    bigquery_emulator: str,
+    server_factory: Callable[[str], Server],
+    answers: dict[str, object],
+) -> None:
+    project = render(**answers)
+    env = project_env(project, CI="true", BIGQUERY_EMULATOR_HOST=bigquery_emulator)
+    if answers["database_backend"] == "postgresql":
+        env.update(server_factory("postgresql").env())
+    result = run(PYTEST, project, env)
+    assert result.returncode == 0, result.output
+    passed, skipped = outcome(result.stdout)
+    # The emulator tests ran; only the slower fault tests wait for --faults.
+    hybrid = "use_bigquery_analytics" in answers
+    assert skipped == (SERVER_TESTS["tests/test_faults.py"] if hybrid else 0)
+    assert passed >= EMULATOR_TESTS + BIGQUERY_UNIT_TESTS
+
+
+def test_analytics_tests_fail_under_ci_without_an_emulator(render: Renderer) -> None:
+    project = render(database_backend="bigquery")
+    nowhere = f"http://127.0.0.1:{closed_port()}"
+    result = run(
+        PYTEST, project, project_env(project, CI="true", BIGQUERY_EMULATOR_HOST=nowhere)
+    )
+    assert result.returncode == 1
+    assert f"{EMULATOR_TESTS} errors" in result.stdout.splitlines()[-1]
+    assert "(CI=true)" in result.stdout
 
 
 @pytest.mark.server

@@ -46,6 +46,7 @@ GOOD = {
     "description": "fine",
     "author_name": "Ada",
     "author_email": "ada@example.com",
+    "use_bigquery_analytics": False,
 }
 TRICKY_TEXT = [
     "",
@@ -155,6 +156,7 @@ CHOICES = {
     "python_version": st.sampled_from(CONTEXT["python_version"]),
     "database_backend": st.sampled_from(BACKENDS),
     "use_docker_compose": st.booleans(),
+    "use_bigquery_analytics": st.booleans(),
     "ci_provider": st.sampled_from(CONTEXT["ci_provider"]),
 }
 #: Sets meant to pass (with nasty but valid text), and sets meant to probe the
@@ -240,9 +242,12 @@ def check_project(project: Path, given: dict[str, Any]) -> None:
     ]
     env = dotenv_values(project / ".env", interpolate=False)
     facts = CONTEXT["_backends"][given["database_backend"]]
-    assert env["DB_TYPE"] == given["database_backend"]
     package = next(p.name for p in (project / "src").iterdir())
-    assert env["DB_NAME"] == (facts["default_db_name"] or package)
+    if facts["relational"]:
+        assert env["DB_TYPE"] == given["database_backend"]
+        assert env["DB_NAME"] == (facts["default_db_name"] or package)
+    if given["use_bigquery_analytics"] or not facts["relational"]:
+        assert env["BQ_DATASET_ID"] == package
     assert all(env[key] for key in env if key.endswith("_PASSWORD"))
 
 

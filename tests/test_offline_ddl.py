@@ -114,3 +114,31 @@ def test_identifiers_fit_every_supported_version(
     )
     assert names
     assert max(len(name) for name in names) <= 30, sorted(names, key=len)[-1]
+
+
+def test_bigquery_ddl_is_partitioned_clustered_and_filtered(render: Renderer) -> None:
+    project = render(database_backend="bigquery")
+    result = run(
+        [sys.executable, "-m", "alembic", "upgrade", "head", "--sql"],
+        project,
+        project_env(project),
+    )
+    assert result.returncode == 0, result.output
+    sql = result.stdout
+    for part in (
+        "CREATE TABLE `analytics_events`",
+        "`event_id` STRING NOT NULL",
+        "`event_timestamp` TIMESTAMP NOT NULL",
+        "`properties` ARRAY<STRING>\n",
+        "PARTITION BY TIMESTAMP_TRUNC(event_timestamp, DAY)",
+        "CLUSTER BY event_type, user_id",
+        "OPTIONS(require_partition_filter=true)",
+    ):
+        assert part in sql, part
+    create = next(
+        s for s in statements(sql, r";$") if "analytics_events" in s and "CREATE" in s
+    )
+    tree = sqlglot.parse_one(create, read="bigquery")
+    assert tree.find(exp.PartitionedByProperty) is not None
+    [cluster] = tree.find_all(exp.ClusterProperty)
+    assert [column.name for column in cluster.expressions] == ["event_type", "user_id"]

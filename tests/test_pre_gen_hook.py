@@ -69,6 +69,11 @@ CASES = [
     ({"author_email": "a@b"}, "author_email", "not an e-mail"),
     ({"author_email": "a b@example.com"}, "author_email", "not an e-mail"),
     ({"author_email": "<a@example.com>"}, "author_email", "not an e-mail"),
+    (
+        {"database_backend": "bigquery", "use_bigquery_analytics": True},
+        "use_bigquery_analytics",
+        "the whole project is on BigQuery already",
+    ),
 ]
 
 

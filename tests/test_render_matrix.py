@@ -21,20 +21,37 @@ ALWAYS = [
     ".gitignore",
     ".pre-commit-config.yaml",
     "alembic.ini",
-    "migrations/env.py",
-    "migrations/script.py.mako",
-    "scripts/create_tables.py",
-    "tests/conftest.py",
     "src/my_service/__init__.py",
     "src/my_service/py.typed",
     "src/my_service/settings.py",
     "src/my_service/errors.py",
+    "src/my_service/validation.py",
+    "src/my_service/models/__init__.py",
+    "src/my_service/models/types.py",
+]
+RELATIONAL = [
+    "migrations/env.py",
+    "migrations/script.py.mako",
+    "scripts/create_tables.py",
+    "tests/conftest.py",
+    "tests/test_settings.py",
     "src/my_service/security.py",
     "src/my_service/infra/database.py",
     "src/my_service/infra/monitoring.py",
     "src/my_service/models/base.py",
     "src/my_service/models/user.py",
     "src/my_service/repositories/user_repository.py",
+]
+ANALYTICS = [
+    "migrations_analytics/env.py",
+    "migrations_analytics/versions/20261127_0001_create_analytics_events.py",
+    "scripts/bigquery_emulator.py",
+    "tests/analytics/conftest.py",
+    "tests/analytics/test_analytics.py",
+    "tests/analytics/test_analytics_emulator.py",
+    "src/my_service/infra/bigquery.py",
+    "src/my_service/models/analytics_event.py",
+    "src/my_service/repositories/analytics_repository.py",
 ]
 
 
@@ -58,7 +75,12 @@ def test_files_follow_the_options(
     present = files(project)
     assert set(ALWAYS) <= present
     facts = CONTEXT["_backends"][backend]
-    with_compose = compose and facts["server"]
+    analytics = backend == "bigquery"
+    assert (set(RELATIONAL) <= present) is facts["relational"]
+    assert not set(RELATIONAL) & present or facts["relational"]
+    assert (set(ANALYTICS) <= present) is analytics
+    assert not set(ANALYTICS) & present or analytics
+    with_compose = compose and (facts["server"] or analytics)
     assert ("docker-compose.yml" in present) is with_compose
     init_script = with_compose and facts["initdb_dir"] is not None
     assert ("docker/initdb/create-test-database.sh" in present) is init_script
@@ -66,6 +88,61 @@ def test_files_follow_the_options(
     assert (".github/workflows/ci.yml" in present) is (ci == "github")
     assert (".gitlab-ci.yml" in present) is (ci == "gitlab")
     assert not any(p.startswith(".github") for p in present) or ci == "github"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "oracle"])
+@pytest.mark.parametrize("compose", [True, False])
+def test_analytics_next_to_an_operational_database(
+    render: Renderer, backend: str, compose: bool
+) -> None:
+    project = render(
+        database_backend=backend,
+        use_bigquery_analytics=True,
+        use_docker_compose=compose,
+    )
+    present = files(project)
+    assert set(ALWAYS + RELATIONAL + ANALYTICS) <= present
+    assert "src/my_service/infra/data_access.py" in present
+    assert ("docker-compose.yml" in present) is compose
+    if compose:
+        services = load_yaml(project / "docker-compose.yml")["services"]
+        assert "bigquery" in services
+        assert ("db" in services) is CONTEXT["_backends"][backend]["server"]
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(project / "alembic.ini")
+    assert ini["alembic"]["script_location"] == "%(here)s/migrations"
+    assert ini["analytics"]["script_location"] == "%(here)s/migrations_analytics"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    dependencies = set(pyproject["project"]["dependencies"])
+    assert set(CONTEXT["_analytics"]["dependencies"]) <= dependencies
+    env = (project / ".env").read_text()
+    assert "\nBIGQUERY_EMULATOR_HOST=http://127.0.0.1:9050\n" in env
+    assert "\nDB_TYPE=" in env
+
+
+def test_bigquery_alone_has_no_relational_layer(render: Renderer) -> None:
+    project = render(database_backend="bigquery")
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(project / "alembic.ini")
+    assert ini["alembic"]["script_location"] == "%(here)s/migrations_analytics"
+    assert "analytics" not in ini
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    dependencies = pyproject["project"]["dependencies"]
+    assert not any(d.startswith("argon2") for d in dependencies)
+    assert set(CONTEXT["_analytics"]["dependencies"]) <= set(dependencies)
+    env = (project / ".env").read_text()
+    assert "DB_TYPE" not in env
+    assert "GCP_PROJECT_ID=my-service" in env
+    compose = load_yaml(project / "docker-compose.yml")
+    bigquery = compose["services"].pop("bigquery")
+    assert compose["services"] == {}
+    assert bigquery["ports"] == ["127.0.0.1:9050:9050"]
+    assert bigquery["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        "scripts/bigquery_emulator.py",
+        "--wait",
+    ]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -89,9 +166,11 @@ def test_pyproject_declares_the_driver_and_tools(
         (render(database_backend=backend) / "pyproject.toml").read_text()
     )
     dependencies = pyproject["project"]["dependencies"]
+    if not facts["relational"]:
+        return  # see test_bigquery_alone_has_no_relational_layer
     driver = [facts["dependency"]] if facts["dependency"] else []
     common = [
-        "sqlalchemy>=2.0.36",
+        "sqlalchemy>=2.1",
         "alembic>=1.16",
         "python-dotenv>=1.0",
         "argon2-cffi>=23.1",
@@ -194,6 +273,12 @@ def test_github_workflow_tests_against_the_server(
         "uv run ruff format --check .",
         "uv run mypy",
     ]
+    if backend == "bigquery":
+        assert job["env"] == {"BIGQUERY_EMULATOR_HOST": "http://127.0.0.1:9050"}
+        assert commands[4].startswith(
+            "nohup uv run python scripts/bigquery_emulator.py"
+        )
+        assert commands[5] == "uv run python scripts/bigquery_emulator.py --wait"
     if not facts["server"]:
         assert "services" not in job
         assert commands[-1] == "uv run pytest"

@@ -1,4 +1,7 @@
 {%- set backends = ["sqlite", cookiecutter.database_backend] | unique | list -%}
+{%- set relational = cookiecutter._backends[cookiecutter.database_backend].relational -%}
+{%- set analytics = cookiecutter.database_backend == "bigquery" or cookiecutter.use_bigquery_analytics -%}
+{%- if relational -%}
 """The project's own database errors: what callers catch instead of driver errors.
 
 Drivers report the same problem in different ways (a SQLSTATE, an error number,
@@ -20,6 +23,9 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+{%- else -%}
+"""The project's own errors: what callers catch instead of library errors."""
+{%- endif %}
 
 
 class DataLayerError(Exception):
@@ -28,6 +34,20 @@ class DataLayerError(Exception):
 
 class ValidationError(DataLayerError, ValueError):
     """A value was refused before it reached the database."""
+{%- if analytics %}
+
+
+class QueryTooExpensiveError(DataLayerError):
+    """A BigQuery query would scan more bytes than allowed (BQ_MAX_BYTES_BILLED)."""
+
+    def __init__(self, estimate: int, limit: int) -> None:
+        super().__init__(
+            f"the query would scan {estimate:,} bytes, more than the limit of {limit:,}"
+        )
+        self.estimate = estimate
+        self.limit = limit
+{%- endif %}
+{%- if relational %}
 
 
 class DuplicateError(DataLayerError):
@@ -102,3 +122,4 @@ def first_line(error: SQLAlchemyError) -> str:
     source = error.orig if isinstance(error, DBAPIError) else error
     lines = str(source).strip().splitlines()
     return lines[0] if lines else type(source).__name__
+{%- endif %}

@@ -1,22 +1,24 @@
 {%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set analytics = cookiecutter.database_backend == "bigquery" or cookiecutter.use_bigquery_analytics -%}
 """Settings read from the environment and from `.env`; the environment wins.
 
 Each field is read from the variable of the same name in capitals
-(`db_pool_size` from `DB_POOL_SIZE`). `.env` is read without `${VAR}`
-expansion, so a password containing `$` is used exactly as written, and the
-password never appears in `repr()`.
+(`db_echo` from `DB_ECHO`). `.env` is read without `${VAR}` expansion, so a
+password containing `$` is used exactly as written, and the password never
+appears in `repr()`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import {% if db.relational %}dataclass, field, fields{% else %}dataclass, fields{% endif %}
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
+{%- if db.relational %}
 
 #: Settings that accept only some values. DB_TYPE: this project's database,
 #: or SQLite for quick local runs.
@@ -26,6 +28,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "{{ setting.name }}": {{ setting.choices | tuple_literal }},
 {%- endfor %}
 }
+{%- endif %}
 
 
 class SettingsError(ValueError):
@@ -35,7 +38,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the data layer reads from the environment."""
-
+{% if db.relational %}
     db_type: str = {{ cookiecutter.database_backend | tojson }}
 {%- if db.server %}
     db_host: str = "localhost"
@@ -64,9 +67,26 @@ class Settings:
     db_max_overflow: int = 20
     db_pool_recycle: int = 3600
     db_pool_timeout: float = 30.0
+{%- endif %}
+    #: Log every SQL statement (bound values are never logged).
     db_echo: bool = False
+{%- if db.relational %}
     #: Statements slower than this many seconds are logged; 0 turns it off.
     db_slow_query_seconds: float = 1.0
+{%- endif %}
+{%- if analytics %}
+    #: Google Cloud project that holds the BigQuery dataset.
+    gcp_project_id: str = {{ cookiecutter.project_slug | tojson }}
+    #: BigQuery dataset of the analytics tables; the tests use it with "_test" appended.
+    bq_dataset_id: str = {{ cookiecutter.package_name | tojson }}
+    #: Service account key (a JSON file); unset: Application Default Credentials.
+    google_application_credentials: str | None = None
+    #: A BigQuery emulator to use instead of Google, e.g. http://127.0.0.1:9050.
+    bigquery_emulator_host: str | None = None
+    #: BigQuery refuses, free of charge, queries that would scan more bytes.
+    bq_max_bytes_billed: int = 10 * 1024**3
+{%- endif %}
+{%- if db.relational %}
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -75,6 +95,7 @@ class Settings:
                 raise SettingsError(
                     f"{name.upper()} must be one of {', '.join(allowed)}, got {value!r}"
                 )
+{%- endif %}
 
     @classmethod
     def from_env(

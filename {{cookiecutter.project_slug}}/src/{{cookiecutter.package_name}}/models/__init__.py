@@ -1,3 +1,4 @@
+{%- if cookiecutter._backends[cookiecutter.database_backend].relational -%}
 """The models. Importing this package registers every table on `Base.metadata`."""
 
 from .base import Base, BaseModel
@@ -5,3 +6,10 @@ from .profile import Profile
 from .user import User
 
 __all__ = ["Base", "BaseModel", "Profile", "User"]
+{%- else -%}
+"""The models: BigQuery tables, registered on `AnalyticsBase.metadata`."""
+
+from .analytics_event import AnalyticsBase, AnalyticsEvent
+
+__all__ = ["AnalyticsBase", "AnalyticsEvent"]
+{%- endif %}

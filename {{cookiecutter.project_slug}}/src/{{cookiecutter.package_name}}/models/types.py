@@ -1,4 +1,16 @@
 {%- set timestamp = cookiecutter._backends[cookiecutter.database_backend].timestamp_type -%}
+{%- if not cookiecutter._backends[cookiecutter.database_backend].relational -%}
+"""Time helpers shared by the models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+{%- else -%}
 """Column types shared by the models."""
 
 from __future__ import annotations
@@ -59,3 +71,4 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+{%- endif %}
