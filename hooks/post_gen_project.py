@@ -173,12 +173,13 @@ def parse_yaml(text):
 def round_trip():
     """Import the package and save and load a User on in-memory SQLite;
     for BigQuery alone, compile the events table's DDL."""
-    sys.dont_write_bytecode = True  # leave no __pycache__ in the new project
-    sys.path.insert(0, str(Path("src").resolve()))
     from importlib import import_module
 
     from sqlalchemy import select
     from sqlalchemy.orm import Session
+
+    sys.dont_write_bytecode = True  # leave no __pycache__ in the new project
+    sys.path.insert(0, str(Path("src").resolve()))
 
     if not RELATIONAL:
         from sqlalchemy.schema import CreateTable

@@ -22,7 +22,8 @@ from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.models.types import UTCDateTime
 
 config = context.config
-if config.config_file_name is not None and "connection" not in config.attributes:
+# Code that runs Alembic from Python (the test suite) keeps its own logging.
+if config.config_file_name is not None and not config.attributes.get("keep_logging"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 

@@ -219,7 +219,7 @@ def create_database_if_missing(url: URL) -> None:
 def make_alembic_config(connection: Connection) -> Config:
     """Alembic's configuration, set to migrate through `connection`."""
     config = Config(PROJECT_ROOT / "alembic.ini")
-    config.attributes["connection"] = connection
+    config.attributes.update(connection=connection, keep_logging=True)
     return config
 
 

@@ -107,7 +107,7 @@ def file_engine(tmp_path: Path) -> Iterator[Engine]:
     """An engine on a SQLite file: it has a real connection pool to inspect."""
     engine = create_db_engine(
         f"sqlite+pysqlite:///{tmp_path / 'pool.db'}",
-        Settings(db_pool_size=2, db_max_overflow=1, db_pool_timeout=0.2),
+        Settings(db_pool_size=2, db_max_overflow=1, db_pool_timeout=0.01),
     )
     yield engine
     engine.dispose()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import io
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -14,7 +13,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
+from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.models import Base
+from {{ cookiecutter.package_name }}.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,16 +40,13 @@ def test_downgrade_to_base_and_back(
     assert set(Base.metadata.tables) <= tables
 
 
-def test_offline_sql_creates_the_tables() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head", "--sql"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": "sqlite+pysqlite://"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    sql = result.stdout
+def test_offline_sql_creates_the_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "get_settings", lambda: Settings(db_type="sqlite"))
+    output = io.StringIO()
+    config = Config(PROJECT_ROOT / "alembic.ini", output_buffer=output)
+    config.attributes["keep_logging"] = True
+    command.upgrade(config, "head", sql=True)  # `alembic upgrade head --sql`
+    sql = output.getvalue()
     assert "CREATE TABLE users" in sql
     assert "CREATE TABLE profiles" in sql
     assert "CONSTRAINT uq_users_email UNIQUE (email)" in sql

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import subprocess
-import sys
+import runpy
 from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from {{ cookiecutter.package_name }}.infra import database
+from {{ cookiecutter.package_name }}.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_create_tables_script(tmp_path: Path) -> None:
-    database = tmp_path / "fresh.db"
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "scripts" / "create_tables.py")],
-        cwd=tmp_path,
-        env={**os.environ, "DATABASE_URL": f"sqlite+pysqlite:///{database}"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip() == "Tables created: profiles, users"
-    with sqlite3.connect(database) as connection:
-        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    assert {"users", "profiles"} <= names
+def test_create_tables_script(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"sqlite+pysqlite:///{tmp_path / 'fresh.db'}"
+    engine = database.create_db_engine(url, Settings())
+    monkeypatch.setattr(database, "get_engine", lambda: engine)
+    # Run as `python scripts/create_tables.py` runs it, in this process.
+    script = PROJECT_ROOT / "scripts" / "create_tables.py"
+    runpy.run_path(str(script), run_name="__main__")
+    assert capsys.readouterr().out.strip() == "Tables created: profiles, users"
+    assert {"users", "profiles"} <= set(inspect(engine).get_table_names())
+    engine.dispose()

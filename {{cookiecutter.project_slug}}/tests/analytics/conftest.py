@@ -86,6 +86,7 @@ def analytics_engine(
         analytics_settings, analytics_dataset
     )
     config = Config(PROJECT_ROOT / "alembic.ini"{{ ', ini_section="analytics"' if relational else "" }})
+    config.attributes["keep_logging"] = True
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
