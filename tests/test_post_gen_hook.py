@@ -6,6 +6,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,59 +78,64 @@ def test_no_bytecode_or_caches_left_behind(render: Renderer) -> None:
     assert leftovers == []
 
 
-def test_smoke_test_failure_removes_the_project(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def broken_template(tmp_path: Path, path: str, edit: Callable[[str], str]) -> Path:
+    """A copy of the template with the file at `path` (in the project) changed."""
     template = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE, template, ignore=shutil.ignore_patterns(".venv", ".git", "tests")
-    )
-    broken = (
-        template
-        / "{{cookiecutter.project_slug}}"
-        / "src"
-        / "{{cookiecutter.package_name}}"
-        / "security.py"
-    )
-    broken.write_text(
-        broken.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8"
-    )
+    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns(".*", "tests"))
+    target = template / "{{cookiecutter.project_slug}}" / path
+    target.write_text(edit(target.read_text(encoding="utf-8")), encoding="utf-8")
+    return template
+
+
+def refused_by_smoke_test(
+    template: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> str:
     output = tmp_path / "out"
     with pytest.raises(FailedHookException):
         cookiecutter(str(template), no_input=True, output_dir=str(output))
-    err = capfd.readouterr().err
+    assert not (output / "my-service").exists(), "the broken project was left behind"
+    return capfd.readouterr().err
+
+
+def test_smoke_test_failure_removes_the_project(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    template = broken_template(
+        tmp_path,
+        "src/{{cookiecutter.package_name}}/security.py",
+        lambda text: text + "\ndef broken(:\n",
+    )
+    err = refused_by_smoke_test(template, tmp_path, capfd)
     assert err.splitlines()[0].startswith(
         "error: generated project is broken: src/my_service/security.py: does not parse"
     ), err
-    assert not (output / "my-service").exists()
 
 
 def test_smoke_test_catches_a_broken_model(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    template = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE, template, ignore=shutil.ignore_patterns(".venv", ".git", "tests")
-    )
-    user = (
-        template
-        / "{{cookiecutter.project_slug}}"
-        / "src"
-        / "{{cookiecutter.package_name}}"
-        / "models"
-        / "user.py"
-    )
-    user.write_text(
-        user.read_text(encoding="utf-8").replace(
+    template = broken_template(
+        tmp_path,
+        "src/{{cookiecutter.package_name}}/models/user.py",
+        lambda text: text.replace(
             '__tablename__ = "users"',
             '__tablename__ = "users"\n    bogus: Mapped[object]',
         ),
-        encoding="utf-8",
     )
-    with pytest.raises(FailedHookException):
-        cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out"))
-    err = capfd.readouterr().err
+    err = refused_by_smoke_test(template, tmp_path, capfd)
     assert "round trip through SQLite failed" in err, err
+
+
+def test_smoke_test_catches_unrendered_template_syntax(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    template = broken_template(
+        tmp_path,
+        "README.md",
+        lambda text: "{% raw %}{{ cookiecutter.project_name }}{% endraw %}\n" + text,
+    )
+    err = refused_by_smoke_test(template, tmp_path, capfd)
+    assert "README.md: template syntax left unrendered" in err, err
 
 
 @pytest.fixture(scope="session")
@@ -171,22 +177,3 @@ def test_generation_works_without_sqlalchemy(
     )
     assert result.returncode == 0, result.output
     assert (tmp_path / "my-service" / ".env").is_file()
-
-
-def test_smoke_test_catches_unrendered_template_syntax(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    template = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE, template, ignore=shutil.ignore_patterns(".venv", ".git", "tests")
-    )
-    readme = template / "{{cookiecutter.project_slug}}" / "README.md"
-    readme.write_text(
-        "{% raw %}{{ cookiecutter.project_name }}{% endraw %}\n"
-        + readme.read_text(encoding="utf-8"),
-        encoding="utf-8",
-    )
-    with pytest.raises(FailedHookException):
-        cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out"))
-    err = capfd.readouterr().err
-    assert "README.md: template syntax left unrendered" in err, err
