@@ -51,7 +51,7 @@ RELATIONAL_FILES = [
         "infra/database", "infra/monitoring", "models/base", "models/user", "models/profile",
         "repositories/user_repository", "security",
     )),
-    "migrations", "scripts/create_tables.py", "tests/conftest.py",
+    "migrations", "scripts/create_tables.py", "tests/analytics/conftest.py",
     *(f"tests/test_{name}.py" for name in (
         "database", "isolation", "migrations", "models", "scripts", "security", "settings",
         "user_repository",

@@ -81,7 +81,9 @@ def test_no_bytecode_or_caches_left_behind(render: Renderer) -> None:
 def broken_template(tmp_path: Path, path: str, edit: Callable[[str], str]) -> Path:
     """A copy of the template with the file at `path` (in the project) changed."""
     template = tmp_path / "template"
-    ignore = shutil.ignore_patterns(".venv", ".git", ".tools", ".hypothesis", "tests", "bench")
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", ".tools", ".hypothesis", "tests", "bench"
+    )
     shutil.copytree(TEMPLATE, template, ignore=ignore)
     target = template / "{{cookiecutter.project_slug}}" / path
     target.write_text(edit(target.read_text(encoding="utf-8")), encoding="utf-8")

@@ -21,6 +21,7 @@ ALWAYS = [
     ".gitignore",
     ".pre-commit-config.yaml",
     "alembic.ini",
+    "tests/conftest.py",
     "src/my_service/__init__.py",
     "src/my_service/py.typed",
     "src/my_service/settings.py",
@@ -33,7 +34,6 @@ RELATIONAL = [
     "migrations/env.py",
     "migrations/script.py.mako",
     "scripts/create_tables.py",
-    "tests/conftest.py",
     "tests/test_settings.py",
     "src/my_service/security.py",
     "src/my_service/infra/database.py",
@@ -46,7 +46,6 @@ ANALYTICS = [
     "migrations_analytics/env.py",
     "migrations_analytics/versions/20261127_0001_create_analytics_events.py",
     "scripts/bigquery_emulator.py",
-    "tests/analytics/conftest.py",
     "tests/analytics/test_analytics.py",
     "tests/analytics/test_analytics_emulator.py",
     "src/my_service/infra/bigquery.py",
@@ -103,6 +102,7 @@ def test_analytics_next_to_an_operational_database(
     present = files(project)
     assert set(ALWAYS + RELATIONAL + ANALYTICS) <= present
     assert "src/my_service/infra/data_access.py" in present
+    assert "tests/analytics/conftest.py" in present  # beside the relational one
     assert ("docker-compose.yml" in present) is compose
     if compose:
         services = load_yaml(project / "docker-compose.yml")["services"]
@@ -122,6 +122,10 @@ def test_analytics_next_to_an_operational_database(
 
 def test_bigquery_alone_has_no_relational_layer(render: Renderer) -> None:
     project = render(database_backend="bigquery")
+    conftest = (project / "tests" / "conftest.py").read_text()
+    assert "def test_engine(" in conftest  # the contract's fixtures, on BigQuery
+    assert "def db_session(" in conftest
+    assert not (project / "tests" / "analytics" / "conftest.py").exists()
     ini = configparser.ConfigParser(interpolation=None)
     ini.read(project / "alembic.ini")
     assert ini["alembic"]["script_location"] == "%(here)s/migrations_analytics"

@@ -1,4 +1,7 @@
 {%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- if not db.relational -%}
+{% filter trim %}{% include "analytics/conftest.py" %}{% endfilter %}
+{%- else -%}
 """Test fixtures: one test database per run, one rolled-back transaction per test.
 
 Where the tests run:
@@ -324,3 +327,4 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         security, "password_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST)
     )
+{%- endif %}
