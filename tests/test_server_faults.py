@@ -98,6 +98,17 @@ def controllable(backend: str) -> str:
 
 
 @contextmanager
+def server_down(backend: str, seconds: float = 0) -> Iterator[None]:
+    """The server stopped for the block (at least `seconds`), then started again."""
+    stop(backend)
+    try:
+        yield
+        time.sleep(seconds)
+    finally:
+        start(backend)
+
+
+@contextmanager
 def migrated(project: Path, env: dict[str, str]) -> Iterator[None]:
     assert run([*ALEMBIC, "upgrade", "head"], project, env).returncode == 0
     try:
@@ -126,11 +137,8 @@ def test_workload_survives_a_server_restart(
         )
         assert workload.stdout is not None
         assert workload.stdout.readline().strip() == "warm"
-        try:
-            stop(backend)
-            time.sleep(1)  # operations now fail and retry
-        finally:
-            start(backend)
+        with server_down(backend, seconds=1):  # operations fail and retry meanwhile
+            pass
         out, err = workload.communicate(timeout=180)
     assert workload.returncode == 0, err
     result = json.loads(out.strip().splitlines()[-1])
@@ -159,13 +167,10 @@ def test_outage_longer_than_the_retry_budget(
     server = server_factory(backend)
     project = render(database_backend=backend)
     env = project_env(project, **server.env())
-    stop(backend)
-    try:
+    with server_down(backend):
         result = run(
             [sys.executable, str(WORKLOAD), "my_service", "budget"], project, env
         )
-    finally:
-        start(backend)
     assert result.returncode == 0, result.output
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["attempts"] == 3
