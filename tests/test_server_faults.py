@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -84,9 +85,20 @@ def start(backend: str) -> None:
         wait_until(MARIADB_UP, "MariaDB")
 
 
+@dataclass(frozen=True)
+class LiveProject:
+    backend: str
+    server: Server
+    path: Path
+    env: dict[str, str]
+
+
 @pytest.fixture
-def controllable(backend: str) -> str:
-    """The backend, if this process may stop and start its server (root, tools)."""
+def live(
+    backend: str, render: Renderer, server_factory: Callable[[str], Server]
+) -> LiveProject:
+    """A project rendered for `backend` and pointed at its server, if this
+    process may stop and start that server (root, tools)."""
     tools = (
         ["pg_ctlcluster", "pg_lsclusters", "pg_isready"]
         if backend == "postgresql"
@@ -94,7 +106,9 @@ def controllable(backend: str) -> str:
     )
     if os.geteuid() != 0 or not all(shutil.which(tool) for tool in tools):
         missing(f"restarting the {backend} server needs root and {', '.join(tools)}")
-    return backend
+    server = server_factory(backend)
+    path = render(database_backend=backend)
+    return LiveProject(backend, server, path, project_env(path, **server.env()))
 
 
 @contextmanager
@@ -119,25 +133,20 @@ def migrated(project: Path, env: dict[str, str]) -> Iterator[None]:
 
 @pytest.mark.server
 @pytest.mark.parametrize("backend", LIVE_BACKENDS)
-def test_workload_survives_a_server_restart(
-    render: Renderer, server_factory: Callable[[str], Server], controllable: str
-) -> None:
-    backend = controllable
-    server = server_factory(backend)
-    project = render(database_backend=backend)
-    env = project_env(project, **server.env())
-    with migrated(project, env):
+def test_workload_survives_a_server_restart(live: LiveProject) -> None:
+    with migrated(live.path, live.env):
         workload = subprocess.Popen(
             [sys.executable, str(WORKLOAD), "my_service", "restart", str(OPERATIONS)],
-            cwd=project,
-            env={**os.environ, **env},
+            cwd=live.path,
+            env={**os.environ, **live.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         assert workload.stdout is not None
         assert workload.stdout.readline().strip() == "warm"
-        with server_down(backend, seconds=1):  # operations fail and retry meanwhile
+        # Operations fail and retry while the server is down.
+        with server_down(live.backend, seconds=1):
             pass
         out, err = workload.communicate(timeout=180)
     assert workload.returncode == 0, err
@@ -155,21 +164,15 @@ def test_workload_survives_a_server_restart(
     assert result["idle_alive"] == result["idle_checked"] >= 5
     assert result["invalidated_after"] == 0
     assert result["pool"]["checked_out"] == 0
-    assert server.password not in out + err
+    assert live.server.password not in out + err
 
 
 @pytest.mark.server
 @pytest.mark.parametrize("backend", LIVE_BACKENDS)
-def test_outage_longer_than_the_retry_budget(
-    render: Renderer, server_factory: Callable[[str], Server], controllable: str
-) -> None:
-    backend = controllable
-    server = server_factory(backend)
-    project = render(database_backend=backend)
-    env = project_env(project, **server.env())
-    with server_down(backend):
+def test_outage_longer_than_the_retry_budget(live: LiveProject) -> None:
+    with server_down(live.backend):
         result = run(
-            [sys.executable, str(WORKLOAD), "my_service", "budget"], project, env
+            [sys.executable, str(WORKLOAD), "my_service", "budget"], live.path, live.env
         )
     assert result.returncode == 0, result.output
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
@@ -177,6 +180,6 @@ def test_outage_longer_than_the_retry_budget(
     assert 0.6 <= outcome["seconds"] < 15  # waited 0.2 + 0.4 s between the attempts
     message = outcome["error"]
     assert message.startswith("cannot reach the database at ")
-    assert f"@{server.env()['DB_HOST']}:{server.env()['DB_PORT']}/" in message
+    assert f"@{live.server.env()['DB_HOST']}:{live.server.env()['DB_PORT']}/" in message
     assert "after 3 attempts" in message
-    assert server.password not in result.output
+    assert live.server.password not in result.output
