@@ -23,6 +23,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 {%- else -%}
 """The project's own errors: what callers catch instead of library errors."""
 {%- endif %}
@@ -68,8 +69,37 @@ class DatabaseConnectionError(DataLayerError):
         where = url.render_as_string(hide_password=True)
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         super().__init__(f"cannot reach the database at {where}{tries}: {reason}")
+        self.url = url
         self.reason = reason
         self.attempts = attempts
+
+
+class CommitOutcomeUnknownError(DataLayerError):
+    """The connection was lost after COMMIT was sent, before the server answered.
+
+    The transaction may or may not have been committed: only the database
+    knows. Running the work again could write it twice, so this error is never
+    retried (it is not a `DatabaseConnectionError`). Find out what happened
+    (look the row up by its natural key, or by an idempotency key the work
+    stored), then decide.
+    """
+
+    def __init__(self, url: URL) -> None:
+        where = url.render_as_string(hide_password=True)
+        super().__init__(
+            f"the connection to {where} was lost after COMMIT was sent: the "
+            "transaction may or may not have been committed; check before "
+            "running it again"
+        )
+
+
+class ConcurrentUpdateError(DataLayerError):
+    """Another unit of work changed or deleted the row since this one read it.
+
+    Rows carry a version number that every UPDATE checks and raises, so the
+    later of two writers fails instead of silently overwriting the earlier.
+    Run the whole unit of work again: it then reads the current row.
+    """
 
 
 class PoolExhaustedError(DataLayerError):
@@ -98,6 +128,11 @@ def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
         return PoolExhaustedError(
             f"no free connection to {where}: DB_POOL_SIZE + DB_MAX_OVERFLOW "
             "connections stayed busy for DB_POOL_TIMEOUT seconds"
+        )
+    if isinstance(error, StaleDataError):
+        return ConcurrentUpdateError(
+            "the row was changed or deleted by another unit of work since it "
+            f"was read: {error}"
         )
     if isinstance(error, IntegrityError):
         if is_duplicate_key(error):
