@@ -3,18 +3,20 @@
 {%- set type_params = cookiecutter.python_version != "3.11" -%}
 """Engine, sessions and connection helpers: where the application meets the database.
 
-The engine and the session factory are created on first use and shared by the
-whole process. Use `get_session()` for a unit of work: it commits when the block
-ends normally, rolls back when it raises, and always closes the session.
+The engine and the session factory are created on first use, once even when
+threads race to it, and shared by the whole process; `use_database()` swaps
+them for a block (the test suite sends them into each test's transaction).
+Use `get_session()` for a unit of work: it commits when the block ends
+normally, rolls back when it raises, and always closes the session.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any{% if not type_params %}, TypeVar{% endif %}
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
@@ -29,6 +31,7 @@ from ..errors import (
     translate,
 )
 from ..settings import Settings, get_settings
+from .commit_outcome import track_commit_outcome
 from .monitoring import log_slow_queries
 
 logger = logging.getLogger(__name__)
@@ -94,7 +97,7 @@ def create_db_engine(
         # a reconnect instead of an error.
         "pool_pre_ping": True,
     }
-    if _is_in_memory_sqlite(url):
+    if is_in_memory_sqlite(url):
         # One connection, shared by every session and thread: an in-memory
         # database lives only as long as its connection.
         engine_options.update(
@@ -115,11 +118,13 @@ def create_db_engine(
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+    track_commit_outcome(engine)
     log_slow_queries(engine, settings.db_slow_query_seconds)
     return engine
 
 
-def _is_in_memory_sqlite(url: URL) -> bool:
+def is_in_memory_sqlite(url: URL) -> bool:
+    """Whether `url` is an in-memory SQLite database."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
@@ -136,20 +141,74 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-@cache
+@contextmanager
+def sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """On SQLite, stop enforcing foreign keys on `connection` inside the block.
+
+    For migrations: Alembic's batch mode rebuilds a SQLite table by copying it
+    and dropping the original, and with foreign keys on, that DROP deletes
+    every row that references the table (ON DELETE CASCADE). SQLite switches
+    enforcement only outside a transaction, so enter the block before the
+    transaction begins, and end the transaction inside it. Other databases
+    are left as they are.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver: Any = connection.connection.driver_connection
+    enforced = driver.execute("PRAGMA foreign_keys").fetchone()[0]
+    if enforced and driver.in_transaction:
+        raise RuntimeError(
+            "SQLite cannot turn foreign keys off inside a transaction, and "
+            "migrating with them on can delete rows: enter "
+            "sqlite_foreign_keys_off(connection) before the transaction begins"
+        )
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        if enforced and driver.in_transaction:
+            # Too late to switch them back on: this connection must not go
+            # back to the pool without them.
+            connection.invalidate()
+        elif enforced:
+            driver.execute("PRAGMA foreign_keys = ON")
+
+
+#: The process-wide engine and session factory, built together on first use.
+_application: tuple[Engine, sessionmaker[Session]] | None = None
+#: Held while building or replacing them: threads that arrive at once at first
+#: use must not each build an engine (each with its own pool of connections).
+_lock = threading.Lock()
+
+
 def get_engine() -> Engine:
     """The process-wide engine, created from the settings on first use."""
-    return create_db_engine(get_db_url())
+    return _application_database()[0]
 
 
-@cache
 def get_session_maker() -> sessionmaker[Session]:
     """The process-wide session factory, bound to `get_engine()`.
 
     `expire_on_commit=False` keeps loaded attributes readable after the
     session has committed and closed, e.g. to return them from an API.
     """
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+    return _application_database()[1]
+
+
+def _application_database() -> tuple[Engine, sessionmaker[Session]]:
+    application = _application
+    if application is None:
+        with _lock:
+            application = _application or _build_application_database()
+    return application
+
+
+def _build_application_database() -> tuple[Engine, sessionmaker[Session]]:
+    global _application
+    engine = create_db_engine(get_db_url())
+    _application = (engine, sessionmaker(bind=engine, expire_on_commit=False))
+    return _application
 
 
 @contextmanager
@@ -157,7 +216,7 @@ def get_session() -> Iterator[Session]:
     """A session for one unit of work: commit on success, rollback on error, always close.
 
     Database errors leave the block as the project's own (`errors.translate`):
-    `DuplicateError`, `DatabaseConnectionError`, `PoolExhaustedError`, ...
+    `DuplicateError`, `DatabaseConnectionError`, `CommitOutcomeUnknownError`, ...
     """
     session = get_session_maker()()
     try:
@@ -179,10 +238,41 @@ def dispose_engine() -> None:
     Call it at shutdown, in a child process after a fork, or after changing
     the settings; the next `get_engine()` builds a new engine.
     """
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_session_maker.cache_clear()
-    get_engine.cache_clear()
+    global _application
+    with _lock:
+        application, _application = _application, None
+    if application is not None:
+        application[0].dispose()
+
+
+@contextmanager
+def use_database(
+    engine: Engine | None = None, session_maker: sessionmaker[Session] | None = None
+) -> Iterator[None]:
+    """Inside the block, `get_engine()` and `get_session()` use `engine`.
+
+    `session_maker` defaults to one bound to `engine`. Without `engine`, a new
+    one is built from the settings on first use inside the block. Whatever was
+    in use before comes back when the block ends; an engine built inside the
+    block is disposed. The test suite uses this to send the application's
+    sessions into each test's transaction.
+    """
+    global _application
+    replacement = None
+    if engine is not None:
+        replacement = (
+            engine,
+            session_maker or sessionmaker(bind=engine, expire_on_commit=False),
+        )
+    with _lock:
+        saved, _application = _application, replacement
+    try:
+        yield
+    finally:
+        with _lock:
+            inside, _application = _application, saved
+        if inside is not None and inside[0] is not engine:
+            inside[0].dispose()
 
 
 def get_pool_status(engine: Engine | None = None) -> dict[str, int]:
@@ -219,9 +309,11 @@ def execute_with_retry{{ "[T]" if type_params }}(
     and twice as long after each further one. After `max_retries` failed
     attempts it raises `DatabaseConnectionError`, which names the server but
     never the password. Other errors (a duplicate key, bad SQL) are raised at
-    once.
+    once, and so is `CommitOutcomeUnknownError`: when the connection died
+    while COMMIT was on its way, the work may already be saved, and running it
+    again could save it twice (see the README for how to find out).
 
-    `func` must be safe to run again: let it open its own session
+    `func` must be one whole unit of work: let it open its own session
     (`with get_session() as session: ...`), so a retry starts a new transaction.
     """
     if max_retries < 1:
@@ -235,9 +327,12 @@ def execute_with_retry{{ "[T]" if type_params }}(
                 raise
             reason = _reason(error)
             if attempt >= max_retries:
-                raise DatabaseConnectionError(
-                    get_db_url(), reason, attempts=attempt
-                ) from error
+                url = (
+                    error.url
+                    if isinstance(error, DatabaseConnectionError)
+                    else get_db_url()
+                )
+                raise DatabaseConnectionError(url, reason, attempts=attempt) from error
             wait = delay * 2 ** (attempt - 1)
             logger.warning(
                 "database unreachable (attempt %d of %d), retrying in %.2f s: %s",
