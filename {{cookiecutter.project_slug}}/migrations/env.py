@@ -2,7 +2,13 @@
 
 The URL comes from `get_db_url()` (DATABASE_URL or the DB_* settings). A caller
 can pass an open connection in `config.attributes["connection"]`, as the test
-suite does, to migrate inside its own transaction.
+suite does, to migrate inside its own transaction, or an engine, as
+pytest-alembic does.
+
+On SQLite, migrations run with foreign keys off (batch mode rebuilds tables,
+and with them on, dropping the old table would delete the rows that reference
+it), and then `PRAGMA foreign_key_check` must find no broken reference, or the
+migration fails and nothing is committed.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ from typing import Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import Connection
+from alembic.migration import MigrationContext
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine
 
 from {{ cookiecutter.package_name }}.infra.database import (
     create_db_engine,
     get_db_url,
+    sqlite_foreign_keys_off,
 )
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.models.types import UTCDateTime
@@ -53,30 +62,53 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    """Run the migrations on the given connection, or on a new one."""
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        run_migrations(connection)
+    """Run the migrations on the given connection or engine, or on a new engine."""
+    given = config.attributes.get("connection")
+    if isinstance(given, Connection):
+        run_migrations(given)
         return
-    engine = create_db_engine(get_db_url())
+    engine = given if isinstance(given, Engine) else create_db_engine(get_db_url())
     try:
         with engine.connect() as connection:
             run_migrations(connection)
     finally:
-        engine.dispose()
+        if engine is not given:
+            engine.dispose()
 
 
 def run_migrations(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        compare_type=True,
-        render_item=render_item,
-        # SQLite cannot ALTER most things; batch mode copies the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    outside_a_transaction = not connection.in_transaction()
+    with sqlite_foreign_keys_off(connection):
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            compare_type=True,
+            render_item=render_item,
+            # SQLite cannot ALTER most things; batch mode copies the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            on_version_apply=check_foreign_keys,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if outside_a_transaction and connection.in_transaction():
+            connection.commit()  # what Alembic began after its own commit (reads)
+
+
+def check_foreign_keys(
+    ctx: MigrationContext, *_args: object, **_kwargs: object
+) -> None:
+    """On SQLite, fail a migration (before it commits) that left a row
+    referencing a row that is gone."""
+    connection = ctx.connection
+    if connection is None or connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise CommandError(
+            f"the migration left {len(broken)} rows whose foreign key points at "
+            f"no row (first: {table} rowid {rowid} -> {parent}); it was undone"
+        )
 
 
 if context.is_offline_mode():
