@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("bio", sa.{{ string }}(length=1000), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

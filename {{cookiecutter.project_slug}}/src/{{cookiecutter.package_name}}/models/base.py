@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Identity, MetaData
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Identity, MetaData, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from .types import UTCDateTime, utc_now
 
@@ -28,7 +28,16 @@ class Base(DeclarativeBase):
 
 
 class BaseModel(Base):
-    """Abstract model with an integer id and creation/update timestamps (UTC)."""
+    """Abstract model with an integer id, a version and timestamps (UTC).
+
+    `version` makes updates optimistic: every UPDATE of a row checks the
+    version the session read and raises it by one. When another unit of work
+    changed the row in between, the UPDATE matches no row and the flush fails
+    (`ConcurrentUpdateError` from `get_session()`) instead of silently
+    overwriting the other change. Run the whole unit of work again to apply the
+    change to the current row. For counters and balances, where waiting beats
+    retrying, lock the row while reading it: `select(...).with_for_update()`.
+    """
 
     __abstract__ = True
 
@@ -37,6 +46,13 @@ class BaseModel(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utc_now, onupdate=utc_now
     )
+    #: Starts at 1; the server default serves rows inserted by other clients.
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+
+    @declared_attr.directive
+    @classmethod
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}
 
     def to_dict(self) -> dict[str, Any]:
         """The columns as JSON-friendly values (timestamps in ISO 8601)."""

@@ -62,6 +62,18 @@ class UserRepository:
         """The user with this id, or None."""
         return self.session.get(User, user_id)
 
+    def get_for_update(self, user_id: int) -> User | None:
+        """The user with this id, its row locked until the transaction ends.
+
+        Another unit of work that asks for the same lock waits, then reads the
+        row as this one left it: for read-modify-write changes that must not
+        fail (counters, balances). SQLite has no row locks; it lets one writer
+        at a time in anyway.
+        """
+        return self.session.get(
+            User, user_id, with_for_update=True, populate_existing=True
+        )
+
     def get_by_username(self, username: str) -> User | None:
         """The user with this username, or None."""
         username = storable_text("username", username)
@@ -181,9 +193,14 @@ class UserRepository:
         """Activate or deactivate users in one UPDATE; returns how many changed.
 
         Without `user_ids` it applies to every user. Objects already loaded in
-        the session are not refreshed (`synchronize_session=False`).
+        the session are not refreshed (`synchronize_session=False`), and the
+        changed rows get a new version, so a stale copy cannot overwrite them.
         """
-        statement = update(User).where(User.active != active).values(active=active)
+        statement = (
+            update(User)
+            .where(User.active != active)
+            .values(active=active, version=User.version + 1)
+        )
         if user_ids is not None:
             statement = statement.where(User.id.in_(user_ids))
         result = self.session.execute(
@@ -221,4 +238,5 @@ def _new_user_row(user: NewUser, now: datetime) -> dict[str, Any]:
         # Given here, the columns' defaults (a Python call per row) are skipped.
         "created_at": now,
         "updated_at": now,
+        "version": 1,
     }
