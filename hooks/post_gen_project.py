@@ -48,13 +48,13 @@ RUNTIME_IMPORTS += ["argon2"] if RELATIONAL else ["sqlalchemy_bigquery", "google
 #: The relational data layer, and the BigQuery one.
 RELATIONAL_FILES = [
     *(f"src/{PACKAGE}/{name}.py" for name in (
-        "infra/database", "infra/monitoring", "models/base", "models/user", "models/profile",
+        "infra/database", "infra/commit_outcome", "infra/monitoring", "infra/testing", "models/base", "models/user", "models/profile",
         "repositories/user_repository", "security",
     )),
     "migrations", "scripts/create_tables.py", "tests/analytics/conftest.py",
     *(f"tests/test_{name}.py" for name in (
         "database", "isolation", "migrations", "models", "scripts", "security", "settings",
-        "user_repository",
+        "suite_database", "user_repository",
     )),
 ]
 ANALYTICS_FILES = [

@@ -50,6 +50,7 @@ BACKEND_FACTS = {
 SERVER_FACTS = {
     "create_database_options",
     "connect_timeout_arg",
+    "name_max_bytes",
     "image",
     "data_dir",
     "container_env",

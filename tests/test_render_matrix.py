@@ -37,6 +37,8 @@ RELATIONAL = [
     "tests/test_settings.py",
     "src/my_service/security.py",
     "src/my_service/infra/database.py",
+    "src/my_service/infra/commit_outcome.py",
+    "src/my_service/infra/testing.py",
     "src/my_service/infra/monitoring.py",
     "src/my_service/models/base.py",
     "src/my_service/models/user.py",

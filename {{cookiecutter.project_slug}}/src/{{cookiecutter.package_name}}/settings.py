@@ -63,6 +63,9 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     #: Where the test suite runs (see tests/conftest.py for the default).
     test_database_url: str | None = field(default=None, repr=False)
+    #: The test suite erases its database; it refuses one whose name lacks
+    #: "test" unless this is true.
+    test_database_may_be_erased: bool = False
     db_pool_size: int = 10
     db_max_overflow: int = 20
     db_pool_recycle: int = 3600
