@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy import Engine, event, func, make_url, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from {{ cookiecutter.package_name }} import settings
 from {{ cookiecutter.package_name }}.errors import DatabaseConnectionError
 from {{ cookiecutter.package_name }}.infra import database
 from {{ cookiecutter.package_name }}.infra.database import (
@@ -25,6 +29,8 @@ from {{ cookiecutter.package_name }}.infra.database import (
 )
 from {{ cookiecutter.package_name }}.models import User
 from {{ cookiecutter.package_name }}.settings import Settings
+
+THREADS = 16
 
 
 def new_user(name: str) -> User:
@@ -265,9 +271,99 @@ def test_echo_logs_statements_without_values_or_password(
 
 def test_dispose_engine_forgets_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(database, "get_db_url", lambda: database.sqlite_url(":memory:"))
-    database.dispose_engine()
-    first = database.get_engine()
-    assert database.get_engine() is first
-    database.dispose_engine()
-    assert database.get_engine() is not first
-    database.dispose_engine()
+    with database.use_database():  # the application's own engine, built on first use
+        first = database.get_engine()
+        assert database.get_engine() is first
+        assert database.get_session_maker().kw["bind"] is first
+        database.dispose_engine()
+        assert database.get_engine() is not first
+
+
+def test_threads_at_first_use_build_one_engine(
+    test_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """16 threads ask for the engine at once: one engine, one bounded pool."""
+    url = test_engine.url
+    if url.get_backend_name() == "sqlite":  # in memory: a file has a real pool
+        url = make_url(f"sqlite+pysqlite:///{tmp_path / 'first-use.db'}")
+{%- if cookiecutter.database_backend == "postgresql" %}
+    else:  # so the server can count this test's connections
+        url = url.update_query_dict({"application_name": "first-use-test"})
+{%- endif %}
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DB_POOL_SIZE", "2")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "0")
+    built: list[Engine] = []
+    open_connections = Counter[str]()
+
+    def counting_engine(*args: Any, **options: Any) -> Engine:
+        engine = create_db_engine(*args, **options)
+        built.append(engine)
+        event.listen(
+            engine.pool, "connect", lambda *_: open_connections.update(["open"])
+        )
+        event.listen(
+            engine.pool, "close", lambda *_: open_connections.subtract(["open"])
+        )
+        return engine
+
+    monkeypatch.setattr(database, "create_db_engine", counting_engine)
+    start = threading.Barrier(THREADS)
+    engines: list[Engine] = []
+    most_open = [0]
+
+    def first_use() -> None:
+        start.wait()
+        engine = database.get_engine()
+        engines.append(engine)
+        with engine.connect() as connection:
+            connection.execute(select(1))
+            most_open[0] = max(most_open[0], open_connections["open"])
+            time.sleep(0.002)
+
+    settings.get_settings.cache_clear()
+    try:
+        with database.use_database():
+            threads = [threading.Thread(target=first_use) for _ in range(THREADS)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+{%- if cookiecutter.database_backend == "postgresql" %}
+            on_server = (
+                server_connections(test_engine, "first-use-test")
+                if test_engine.dialect.name == "postgresql"
+                else 0
+            )
+{%- endif %}
+            database.dispose_engine()
+    finally:
+        settings.get_settings.cache_clear()
+    assert len(engines) == THREADS
+    assert len(built) == 1
+    assert {id(engine) for engine in engines} == {id(built[0])}
+    assert 1 <= most_open[0] <= 2  # DB_POOL_SIZE + DB_MAX_OVERFLOW
+    assert open_connections["open"] == 0  # none left after dispose_engine()
+{%- if cookiecutter.database_backend == "postgresql" %}
+    if test_engine.dialect.name == "postgresql":
+        assert 1 <= on_server <= 2
+        assert server_connections(test_engine, "first-use-test", settle=5) == 0
+{%- endif %}
+{%- if cookiecutter.database_backend == "postgresql" %}
+
+
+def server_connections(
+    engine: Engine, application_name: str, *, settle: float = 0
+) -> int:
+    """How many connections PostgreSQL has open for `application_name`, waiting
+    up to `settle` seconds for it to reach 0 (a closed connection takes a
+    moment to leave pg_stat_activity)."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+    deadline = time.monotonic() + settle
+    while True:
+        with engine.connect() as connection:
+            count = int(connection.scalar(query, {"name": application_name}) or 0)
+        if count == 0 or time.monotonic() >= deadline:
+            return count
+        time.sleep(0.05)
+{%- endif %}

@@ -1,27 +1,39 @@
 {%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{#- The proxy knows how PostgreSQL's and MySQL's protocols send COMMIT. -#}
+{%- set proxy = cookiecutter.database_backend in ["postgresql", "mysql"] -%}
 """Faults production databases have: a server that is down, an exhausted pool,
-failures halfway through a transaction, many writers at once.
+a connection cut around COMMIT, failures halfway through a transaction, many
+writers at once, two units of work changing the same row.
 
 These need real connections that commit, so they run against the {{ db.label }}
 server only (marked `server`), and take a few seconds, so they run when asked
 for: `pytest --faults` (the CI workflow does). Every test empties the tables
-afterwards.
+afterwards (the `committing_engine` fixture).
 """
 
 from __future__ import annotations
-
+{% if proxy %}
+import contextlib
+{%- endif %}
 import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable{% if proxy %}, Iterator{% endif %}
 from functools import partial
+{%- if proxy %}
+from types import TracebackType
+{%- endif %}
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import {% if proxy %}URL, {% endif %}Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from {{ cookiecutter.package_name }}.errors import (
+{%- if proxy %}
+    CommitOutcomeUnknownError,
+{%- endif %}
+    ConcurrentUpdateError,
     DatabaseConnectionError,
     DuplicateError,
     PoolExhaustedError,
@@ -33,8 +45,11 @@ from {{ cookiecutter.package_name }}.infra.database import (
     get_pool_status,
     get_session,
 )
-from {{ cookiecutter.package_name }}.models import Base, User
+from {{ cookiecutter.package_name }}.models import User
 from {{ cookiecutter.package_name }}.repositories.user_repository import (
+{%- if proxy %}
+    NewUser,
+{%- endif %}
     UserRepository,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -43,31 +58,18 @@ pytestmark = [pytest.mark.server, pytest.mark.faults]
 
 THREADS = 16
 OPERATIONS = 200
-
-
-@pytest.fixture
-def committing_engine(
-    test_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    """An engine on the test database whose sessions really commit.
-
-    `get_session()` uses it during the test. Its pool is small (5 + 5), so
-    16 threads also have to wait for connections.
-    """
-    settings = Settings(db_pool_size=5, db_max_overflow=5, db_pool_timeout=30)
-    engine = create_db_engine(test_engine.url, settings)
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    monkeypatch.setattr(database, "get_session_maker", lambda: factory)
-    empty_tables(engine)
-    yield engine
-    empty_tables(engine)
-    engine.dispose()
-
-
-def empty_tables(engine: Engine) -> None:
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(delete(table))
+{%- if proxy %}
+#: How many COMMITs the proxy cuts in the outcome tests.
+CUTS = 20
+{%- endif %}
+{%- if cookiecutter.database_backend == "postgresql" %}
+#: COMMIT as psycopg sends it: a simple query, its text ended by a zero byte.
+COMMIT = b"COMMIT\x00"
+{%- elif cookiecutter.database_backend == "mysql" %}
+#: COMMIT as PyMySQL sends it: a COM_QUERY packet (command byte 3). The bytes
+#: alone would also match the SET AUTOCOMMIT sent at connect time.
+COMMIT = b"\x03COMMIT"
+{%- endif %}
 
 
 def count_users(engine: Engine) -> int:
@@ -75,26 +77,260 @@ def count_users(engine: Engine) -> int:
         return session.scalar(select(func.count()).select_from(User)) or 0
 
 
-def add_user(name: str) -> None:
+def add_user(name: str) -> int:
     with get_session() as session:
-        UserRepository(session).create(name, f"{name}@example.com", "pw")
+        return UserRepository(session).create(name, f"{name}@example.com", "pw").id
 
 
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+{%- if proxy %}
 
 
-def test_server_down_at_start_gives_up_in_bounded_time(
-    test_engine: Engine, monkeypatch: pytest.MonkeyPatch
+class CuttingProxy:
+    """A TCP proxy to the server that cuts connections where a test asks.
+
+    `cut_after(COMMIT)`: the statement reaches the server, which commits
+    and answers; the answer is dropped and the client's connection reset, so
+    the client cannot know the outcome. `cut_before(b"INSERT")`: the statement
+    is dropped and the connection reset; nothing reached the server.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.lock = threading.Lock()
+        self.mode: tuple[str, bytes] | None = None
+        self.remaining = 0
+        self.cuts = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def __enter__(self) -> CuttingProxy:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.listener.close()
+
+    def route(self, url: URL) -> URL:
+        """`url`, through this proxy."""
+{%- if cookiecutter.database_backend == "postgresql" %}
+        # Plain TCP, so the proxy can see the statements.
+        return url.set(host="127.0.0.1", port=self.port).update_query_dict(
+            {"sslmode": "disable"}
+        )
+{%- else %}
+        return url.set(host="127.0.0.1", port=self.port)
+{%- endif %}
+
+    def cut_after(self, marker: bytes, times: int) -> None:
+        with self.lock:
+            self.mode, self.remaining = ("after", marker), times
+
+    def cut_before(self, marker: bytes, times: int) -> None:
+        with self.lock:
+            self.mode, self.remaining = ("before", marker), times
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(self.target)
+            reply_to_drop = threading.Event()
+            threading.Thread(
+                target=self._upstream, args=(client, server, reply_to_drop), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._downstream,
+                args=(server, client, reply_to_drop),
+                daemon=True,
+            ).start()
+
+    def _take(self, where: str, chunk: bytes) -> bool:
+        """Whether `chunk` is one to cut `where` ("before" or "after")."""
+        with self.lock:
+            mode = self.mode
+            if mode is None or mode[0] != where or mode[1] not in chunk:
+                return False
+            if self.remaining < 1:
+                return False
+            self.remaining -= 1
+            self.cuts += 1
+            return True
+
+    def _upstream(
+        self,
+        client: socket.socket,
+        server: socket.socket,
+        reply_to_drop: threading.Event,
+    ) -> None:
+        try:
+            while chunk := _receive(client):
+                if self._take("before", chunk):
+                    _reset(client)
+                    return
+                if self._take("after", chunk):
+                    reply_to_drop.set()
+                server.sendall(chunk)
+        finally:
+            _close(client, server)
+
+    def _downstream(
+        self,
+        server: socket.socket,
+        client: socket.socket,
+        reply_to_drop: threading.Event,
+    ) -> None:
+        try:
+            while chunk := _receive(server):
+                if reply_to_drop.is_set():  # the server has answered: it committed
+                    _reset(client)
+                    return
+                client.sendall(chunk)
+        finally:
+            _close(client, server)
+
+
+def _receive(connection: socket.socket) -> bytes:
+    try:
+        return connection.recv(65536)
+    except OSError:
+        return b""
+
+
+def _reset(connection: socket.socket) -> None:
+    """End with a TCP reset, as a broken network path does."""
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+    _close(connection)
+
+
+def _close(*connections: socket.socket) -> None:
+    # shutdown() also wakes the other pump, blocked in recv() on the same socket.
+    for connection in connections:
+        with contextlib.suppress(OSError):  # already closed
+            connection.shutdown(socket.SHUT_RDWR)
+        connection.close()
+
+
+@pytest.fixture
+def proxy(committing_engine: Engine) -> Iterator[CuttingProxy]:
+    """A proxy to the test server; `get_session()` goes through it."""
+    url = committing_engine.url
+    with CuttingProxy(url.host or "localhost", url.port or {{ db.port }}) as proxy:
+        engine = create_db_engine(proxy.route(url), Settings())
+        with database.use_database(engine):
+            yield proxy
+        engine.dispose()
+
+
+def test_lost_commit_reply_is_never_retried(
+    proxy: CuttingProxy, committing_engine: Engine
 ) -> None:
+    proxy.cut_after(COMMIT, CUTS)
+    outcomes: Counter[str] = Counter()
+    for number in range(CUTS):
+        try:
+            execute_with_retry(partial(add_user, f"lost-{number}"), delay=0.01)
+            outcomes["created"] += 1
+        except CommitOutcomeUnknownError:
+            outcomes["unknown"] += 1
+        except DuplicateError:  # a retry that met its own committed row
+            outcomes["duplicate"] += 1
+    assert proxy.cuts == CUTS
+    assert outcomes == {"unknown": CUTS}
+    assert count_users(committing_engine) == CUTS  # each committed, once
+
+
+def test_lost_commit_reply_of_a_bulk_insert_is_never_retried(
+    proxy: CuttingProxy, committing_engine: Engine
+) -> None:
+    def insert_batch(batch: int) -> int:
+        rows: list[NewUser] = [
+            {
+                "username": f"b{batch}-{n}",
+                "email": f"b{batch}-{n}@example.com",
+                "password_hash": "x",
+            }
+            for n in range(100)
+        ]
+        with get_session() as session:
+            return UserRepository(session).bulk_create(rows)
+
+    proxy.cut_after(COMMIT, 5)
+    unknown = 0
+    for batch in range(5):
+        with pytest.raises(CommitOutcomeUnknownError):
+            execute_with_retry(partial(insert_batch, batch), delay=0.01)
+        unknown += 1
+    assert (proxy.cuts, unknown) == (5, 5)
+    assert count_users(committing_engine) == 500
+
+
+def create_user_once(name: str) -> int:
+    """Create user `name`; when the outcome is unknown, look it up by its name.
+
+    The username is the row's natural key: if it is there, the lost COMMIT
+    succeeded; if not, nothing was written and running again is safe. (Rows
+    without a natural key can carry an idempotency key the caller chooses.)
+    """
+    try:
+        return execute_with_retry(partial(add_user, name), delay=0.01)
+    except CommitOutcomeUnknownError:
+        with get_session() as session:
+            user = UserRepository(session).get_by_username(name)
+        if user is not None:
+            return user.id
+        return execute_with_retry(partial(add_user, name), delay=0.01)
+
+
+def test_unknown_outcome_resolved_by_the_natural_key(
+    proxy: CuttingProxy, committing_engine: Engine
+) -> None:
+    proxy.cut_after(COMMIT, 1)
+    user_id = create_user_once("resolved")
+    assert proxy.cuts == 1
+    with Session(committing_engine) as session:
+        assert session.get(User, user_id) is not None
+    assert count_users(committing_engine) == 1
+
+
+def test_connection_lost_before_commit_is_retried(
+    proxy: CuttingProxy, committing_engine: Engine
+) -> None:
+    proxy.cut_before(b"INSERT INTO users", 1)
+    execute_with_retry(partial(add_user, "early"), delay=0.01)
+    assert proxy.cuts == 1
+    assert count_users(committing_engine) == 1
+
+
+def test_lost_commit_of_a_read_is_retried(proxy: CuttingProxy) -> None:
+    def count() -> int:
+        with get_session() as session:
+            return UserRepository(session).count()
+
+    proxy.cut_after(COMMIT, 1)
+    assert execute_with_retry(count, delay=0.01) == 0  # nothing written: safe to rerun
+    assert proxy.cuts == 1
+{%- endif %}
+
+
+def test_server_down_at_start_gives_up_in_bounded_time(test_engine: Engine) -> None:
     down = test_engine.url.set(host="127.0.0.1", port=closed_port())
     engine = create_db_engine(down, Settings())
-    monkeypatch.setattr(database, "get_session_maker", lambda: sessionmaker(engine))
-    monkeypatch.setattr(database, "get_db_url", lambda: down)
     started = time.perf_counter()
-    with pytest.raises(DatabaseConnectionError) as raised:
+    with (
+        database.use_database(engine),
+        pytest.raises(DatabaseConnectionError) as raised,
+    ):
         execute_with_retry(lambda: add_user("nobody"), max_retries=4, delay=0.1)
     elapsed = time.perf_counter() - started
     engine.dispose()
@@ -107,11 +343,10 @@ def test_server_down_at_start_gives_up_in_bounded_time(
 
 
 def test_pool_exhaustion_waits_then_raises_the_projects_error(
-    test_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    test_engine: Engine,
 ) -> None:
     settings = Settings(db_pool_size=2, db_max_overflow=1, db_pool_timeout=1)
     engine = create_db_engine(test_engine.url, settings)
-    monkeypatch.setattr(database, "get_session_maker", lambda: sessionmaker(engine))
     release = threading.Event()
     holding = threading.Barrier(4)
 
@@ -121,30 +356,31 @@ def test_pool_exhaustion_waits_then_raises_the_projects_error(
             holding.wait()
             release.wait(10)
 
-    holders = [threading.Thread(target=hold_a_connection) for _ in range(3)]
-    for thread in holders:
-        thread.start()
-    holding.wait()
-    assert get_pool_status(engine)["checked_out"] == 3
+    with database.use_database(engine):
+        holders = [threading.Thread(target=hold_a_connection) for _ in range(3)]
+        for thread in holders:
+            thread.start()
+        holding.wait()
+        assert get_pool_status(engine)["checked_out"] == 3
 
-    started = time.perf_counter()
-    with pytest.raises(PoolExhaustedError), get_session() as session:
-        session.execute(select(1))
-    assert 1 <= time.perf_counter() - started < 5  # waited DB_POOL_TIMEOUT
+        started = time.perf_counter()
+        with pytest.raises(PoolExhaustedError), get_session() as session:
+            session.execute(select(1))
+        assert 1 <= time.perf_counter() - started < 5  # waited DB_POOL_TIMEOUT
 
-    served: list[int] = []
+        served: list[int] = []
 
-    def wait_for_a_connection() -> None:
-        with get_session() as session:
-            served.append(session.execute(select(1)).scalar_one())
+        def wait_for_a_connection() -> None:
+            with get_session() as session:
+                served.append(session.execute(select(1)).scalar_one())
 
-    waiters = [threading.Thread(target=wait_for_a_connection) for _ in range(3)]
-    for thread in waiters:
-        thread.start()
-    time.sleep(0.2)
-    release.set()  # the holders give their connections back to the waiters
-    for thread in holders + waiters:
-        thread.join(10)
+        waiters = [threading.Thread(target=wait_for_a_connection) for _ in range(3)]
+        for thread in waiters:
+            thread.start()
+        time.sleep(0.2)
+        release.set()  # the holders give their connections back to the waiters
+        for thread in holders + waiters:
+            thread.join(10)
     assert served == [1, 1, 1]
     status = get_pool_status(engine)
     engine.dispose()
@@ -182,41 +418,50 @@ def test_failed_savepoint_undoes_only_its_own_work(committing_engine: Engine) ->
     assert names == ["also-kept", "kept"]
 
 
-def test_concurrent_writers_conflicts_and_readers(committing_engine: Engine) -> None:
-    """16 threads x 200 operations: unique inserts, races for the same names, reads."""
+def run_in_threads(work: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run `work(0)` ... `work(count - 1)` in threads at once; their errors."""
     errors: list[BaseException] = []
-    tallies: list[Counter[str]] = []
+    start = threading.Barrier(count)
 
-    def work(thread: int) -> None:
-        tally: Counter[str] = Counter()
+    def run(number: int) -> None:
         try:
-            for op in range(OPERATIONS):
-                kind = op % 4
-                if kind in (0, 1):  # a name only this thread uses
-                    name = f"t{thread}-op{op}"
-                    execute_with_retry(partial(add_user, name), delay=0.05)
-                    tally["inserted"] += 1
-                elif kind == 2:  # every thread races for this name
-                    name = f"shared-{op}"
-                    try:
-                        execute_with_retry(partial(add_user, name), delay=0.05)
-                        tally["won"] += 1
-                    except DuplicateError:
-                        tally["duplicate"] += 1
-                else:
-                    with get_session() as session:
-                        UserRepository(session).count()
-                    tally["read"] += 1
-        except BaseException as error:  # collected and reported below
+            start.wait()
+            work(number)
+        except BaseException as error:  # collected for the test to report
             errors.append(error)
-        tallies.append(tally)
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(120)
-    assert errors == []
+    return errors
+
+
+def test_concurrent_writers_conflicts_and_readers(committing_engine: Engine) -> None:
+    """16 threads x 200 operations: unique inserts, races for the same names, reads."""
+    tallies: list[Counter[str]] = []
+
+    def work(thread: int) -> None:
+        tally: Counter[str] = Counter()
+        tallies.append(tally)
+        for op in range(OPERATIONS):
+            kind = op % 4
+            if kind in (0, 1):  # a name only this thread uses
+                execute_with_retry(partial(add_user, f"t{thread}-op{op}"), delay=0.05)
+                tally["inserted"] += 1
+            elif kind == 2:  # every thread races for this name
+                try:
+                    execute_with_retry(partial(add_user, f"shared-{op}"), delay=0.05)
+                    tally["won"] += 1
+                except DuplicateError:
+                    tally["duplicate"] += 1
+            else:
+                with get_session() as session:
+                    UserRepository(session).count()
+                tally["read"] += 1
+
+    assert run_in_threads(work, THREADS) == []
     total = sum(tallies, Counter())
     shared_names = OPERATIONS // 4
     assert total["inserted"] == THREADS * OPERATIONS // 2
@@ -225,3 +470,68 @@ def test_concurrent_writers_conflicts_and_readers(committing_engine: Engine) -> 
     assert total["read"] == THREADS * OPERATIONS // 4
     assert count_users(committing_engine) == total["inserted"] + shared_names
     assert get_pool_status(committing_engine)["checked_out"] == 0
+
+
+def test_two_writers_of_one_row_never_lose_an_update(
+    committing_engine: Engine,
+) -> None:
+    """Both read version 1; the second UPDATE finds version 2 and fails."""
+    user_id = add_user("contested")
+    both_read = threading.Barrier(2)
+    outcomes: Counter[str] = Counter()
+
+    def change(number: int) -> None:
+        try:
+            with get_session() as session:
+                user = session.get(User, user_id)
+                assert user is not None
+                both_read.wait()
+                user.email = f"writer-{number}@example.com"
+            outcomes["committed"] += 1
+        except ConcurrentUpdateError:
+            outcomes["conflict"] += 1
+
+    assert run_in_threads(change, 2) == []
+    assert outcomes == {"committed": 1, "conflict": 1}
+    with Session(committing_engine) as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        assert user.version == 2
+
+
+def test_row_lock_serialises_read_modify_write(committing_engine: Engine) -> None:
+    """A counter kept with SELECT ... FOR UPDATE: no increment lost, no conflict."""
+    user_id = add_user("counter")
+    with get_session() as session:
+        repository = UserRepository(session)
+        repository.set_bio(user_id, "")
+
+    def increment(_: int) -> None:
+        for _round in range(5):
+            with get_session() as session:
+                user = UserRepository(session).get_for_update(user_id)
+                assert user is not None
+                assert user.profile is not None
+                user.profile.bio = (user.profile.bio or "") + "+"
+
+    assert run_in_threads(increment, 8) == []
+    with Session(committing_engine) as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        assert user.profile is not None
+        assert user.profile.bio == "+" * 40
+
+
+def test_sessionmaker_of_the_committing_engine(
+    committing_engine: Engine,
+) -> None:
+    """Threads get real sessions from `get_session()` under `committing_engine`."""
+    factory = database.get_session_maker()
+    assert isinstance(factory, sessionmaker)
+    assert factory.kw["bind"] is committing_engine
+
+    def add(number: int) -> None:
+        add_user(f"thread-{number}")
+
+    assert run_in_threads(add, 8) == []
+    assert count_users(committing_engine) == 8

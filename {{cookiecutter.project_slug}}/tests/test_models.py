@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import StatementError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from {{ cookiecutter.package_name }}.errors import ValidationError
+from {{ cookiecutter.package_name }}.errors import (
+    ConcurrentUpdateError,
+    ValidationError,
+)
+from {{ cookiecutter.package_name }}.infra.database import get_session
 from {{ cookiecutter.package_name }}.models import Base, Profile, User
 
 
@@ -121,3 +125,36 @@ def test_profile_is_deleted_with_its_user(db_session: Session) -> None:
     db_session.flush()
     assert db_session.scalar(select(Profile)) is None
     assert inspect(user).deleted
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_change(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Optimistic locking: the later of two writers fails instead of overwriting."""
+    with get_session() as session:
+        user_id = make_user(session, "contested").id
+    with get_session() as session:
+        stale = session.get(User, user_id)  # read at version 1, kept after close
+    assert stale is not None
+    with get_session() as session:
+        fresh = session.get(User, user_id)
+        assert fresh is not None
+        fresh.email = "newer@example.com"  # saved as version 2
+
+    def overwrite_with_the_stale_copy() -> None:
+        with get_session() as session:
+            session.add(stale)
+            stale.email = "older@example.com"
+
+    with pytest.raises(ConcurrentUpdateError):
+        overwrite_with_the_stale_copy()
+    with get_session() as session:  # run the unit of work again: it reads version 2
+        current = session.get(User, user_id)
+        assert current is not None
+        assert (current.email, current.version) == ("newer@example.com", 2)
+        current.active = False
+    with session_factory() as check:
+        final = check.get(User, user_id)
+        assert final is not None
+        assert (final.email, final.active) == ("newer@example.com", False)
+        assert final.version == 3

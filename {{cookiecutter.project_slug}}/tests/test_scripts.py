@@ -15,16 +15,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_create_tables_script(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite+pysqlite:///{tmp_path / 'fresh.db'}"
     engine = database.create_db_engine(url, Settings())
-    monkeypatch.setattr(database, "get_engine", lambda: engine)
     # Run as `python scripts/create_tables.py` runs it, in this process.
     script = PROJECT_ROOT / "scripts" / "create_tables.py"
-    runpy.run_path(str(script), run_name="__main__")
+    with database.use_database(engine):
+        runpy.run_path(str(script), run_name="__main__")
     assert capsys.readouterr().out.strip() == "Tables created: profiles, users"
     assert {"users", "profiles"} <= set(inspect(engine).get_table_names())
     engine.dispose()

@@ -239,3 +239,5 @@ def test_set_active_updates_in_one_statement(repo: UserRepository) -> None:
     assert repo.count(active=True) == 10
     total = repo.session.scalar(select(func.count()).select_from(User))
     assert total == 10
+    versions = repo.session.scalars(select(User.version).order_by(User.id)).all()
+    assert versions == [3] * 4 + [1] * 6  # a stale copy cannot overwrite them
