@@ -17,10 +17,12 @@ import os
 import runpy
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +197,81 @@ def tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
+#: The file of a server project's slow fault tests, and why they are skipped
+#: without --faults.
+FAULTS_FILE = "tests/test_faults.py"
+FAULTS_SKIPPED = "slow fault tests: run pytest --faults"
+#: A generated suite, as the tests run it (warnings of deprecation are errors).
+PYTEST = [
+    sys.executable,
+    "-m",
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    "-W",
+    "error::DeprecationWarning",
+]
+
+
+@dataclass
+class SuiteRun:
+    """What one run of a generated suite did, test by test."""
+
+    result: Result
+    passed: set[str]
+    failed: dict[str, str]  # failures and errors, with their messages
+    skipped: dict[str, str]  # with the reasons
+
+    def files(self, tests: set[str] | dict[str, str]) -> set[str]:
+        return {test.split("::")[0] for test in tests}
+
+    @property
+    def header(self) -> str:
+        return next(
+            line
+            for line in self.result.stdout.splitlines()
+            if line.startswith("database: ")
+        )
+
+    def assert_green(self, skipped: dict[str, str] | None = None) -> None:
+        """Nothing failed or errored, and the skipped tests are exactly those of
+        the files in `skipped`, each for its file's reason (default: none)."""
+        expected = skipped or {}
+        assert self.failed == {}, self.result.output[-4000:]
+        assert self.result.returncode == 0, self.result.output[-4000:]
+        assert self.passed, self.result.output[-4000:]
+        assert self.files(self.skipped) == set(expected), self.skipped
+        assert not self.files(self.passed) & set(expected)
+        for test, reason in self.skipped.items():
+            assert reason == expected[test.split("::")[0]], (test, reason)
+
+
+def run_suite(
+    project: Path,
+    env: dict[str, str],
+    report: Path,
+    *args: str,
+    python: str = sys.executable,
+) -> SuiteRun:
+    """Run the generated suite with `python`; its outcomes from the JUnit report."""
+    result = run([python, *PYTEST[1:], f"--junitxml={report}", *args], project, env)
+    passed: set[str] = set()
+    failed: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    if report.exists():
+        for case in ElementTree.parse(report).iter("testcase"):
+            module = case.get("classname", "").replace(".", "/")
+            test = f"{module}.py::{case.get('name')}"
+            outcome = next(iter(case), None)
+            if outcome is None:
+                passed.add(test)
+            elif outcome.tag == "skipped":
+                skipped[test] = outcome.get("message", "")
+            else:  # failure or error
+                failed[test] = outcome.get("message", "")
+    return SuiteRun(result, passed, failed, skipped)
+
+
 @pytest.fixture(scope="session")
 def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One mypy cache for every generated project: SQLAlchemy is analysed once."""
@@ -223,10 +300,29 @@ class Server:
             "DB_NAME": self.database,
         }
 
-    def admin(self, *statements: str) -> None:
-        engine = create_engine(
-            self.admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    def databases(self) -> list[str]:
+        """The databases on the server whose names start with `self.database`."""
+        engine = create_engine(self.admin_url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                query = text(LIST_DATABASES[self.backend])
+                return list(connection.scalars(query, {"prefix": self.database}))
+        finally:
+            engine.dispose()
+
+    def url(self, database: str) -> URL:
+        """The URL of `database` on this server, as this run's user."""
+        return self.admin_url.set(
+            username=self.user, password=self.password, database=database
         )
+
+    def admin(self, *statements: str, database: str | None = None) -> None:
+        url = (
+            self.admin_url
+            if database is None
+            else self.admin_url.set(database=database)
+        )
+        engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as connection:
                 for statement in statements:
@@ -249,15 +345,21 @@ SETUP = {
         f"GRANT ALL PRIVILEGES ON `{s.database}%`.* TO '{s.user}'@'localhost'",
     ],
 }
-TEARDOWN = {
-    "postgresql": lambda s: [
-        f"DROP DATABASE IF EXISTS {s.database}_test WITH (FORCE)",
-        f"DROP DATABASE IF EXISTS {s.database} WITH (FORCE)",
-        f"DROP ROLE IF EXISTS {s.user}",
-    ],
+#: Every database a test makes on the server starts with the run's database
+#: name ("<name>_test", "<name>_test_gw0", a 63-character name, ...): the
+#: teardown finds them all by that prefix.
+LIST_DATABASES = {
+    "postgresql": "SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)",
+    "mysql": "SELECT schema_name FROM information_schema.schemata"
+    " WHERE LEFT(schema_name, CHAR_LENGTH(:prefix)) = :prefix",
+}
+DROP_DATABASE = {
+    "postgresql": 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)',
+    "mysql": "DROP DATABASE IF EXISTS `{}`",
+}
+DROP_USER = {
+    "postgresql": lambda s: [f"DROP ROLE IF EXISTS {s.user}"],
     "mysql": lambda s: [
-        f"DROP DATABASE IF EXISTS {s.database}_test",
-        f"DROP DATABASE IF EXISTS {s.database}",
         f"DROP USER IF EXISTS '{s.user}'@'%'",
         f"DROP USER IF EXISTS '{s.user}'@'localhost'",
     ],
@@ -287,7 +389,13 @@ def server_factory() -> Iterator[Callable[[str], Server]]:
 
     yield make
     for server in created.values():
-        server.admin(*TEARDOWN[server.backend](server))
+        server.admin(
+            *(
+                DROP_DATABASE[server.backend].format(name)
+                for name in server.databases()
+            ),
+            *DROP_USER[server.backend](server),
+        )
 
 
 @pytest.fixture(scope="session")
@@ -340,6 +448,8 @@ def bigquery_emulator(
             stdout=output,
             stderr=subprocess.STDOUT,
             env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+            # Its own process group: the emulator it starts is stopped with it.
+            start_new_session=True,
         )
     try:
         ready = run(
@@ -350,7 +460,7 @@ def bigquery_emulator(
         EMULATOR_TIMES["start"] = time.perf_counter() - started
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
 
 

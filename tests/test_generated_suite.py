@@ -1,10 +1,13 @@
-"""The generated test suites: green at once without a server, and on the real servers."""
+"""The generated test suites: green at once without a server, and on the real servers.
+
+Every run is judged by its outcomes, read from pytest's JUnit report: no test
+failed or errored, and exactly the expected tests were skipped, for the
+expected reasons.
+"""
 
 from __future__ import annotations
 
-import re
 import socket
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,26 +16,22 @@ import pytest
 from conftest import (
     BACKENDS,
     CONTEXT,
+    FAULTS_FILE,
+    FAULTS_SKIPPED,
     LIVE_BACKENDS,
+    PYTEST,
     SERVER_BACKENDS,
     Renderer,
     Server,
     project_env,
     run,
+    run_suite,
 )
 
-PYTEST = [
-    sys.executable,
-    "-m",
-    "pytest",
-    "-p",
-    "no:cacheprovider",
-    "-W",
-    "error::DeprecationWarning",
-]
-#: Tests each server project marks `server` (skipped on the SQLite fallback),
-#: in tests/test_server.py and tests/test_faults.py (the latter only with --faults).
-SERVER_TESTS = {"tests/test_server.py": 3, "tests/test_faults.py": 5}
+#: The files of a server project whose tests need the server itself.
+SERVER_FILES = {"tests/test_server.py", "tests/test_faults.py"}
+#: The file of the tests that need a BigQuery emulator.
+EMULATOR_FILE = "tests/analytics/test_analytics_emulator.py"
 
 
 def closed_port() -> str:
@@ -42,28 +41,10 @@ def closed_port() -> str:
         return str(probe.getsockname()[1])
 
 
-def outcome(output: str) -> tuple[int, int]:
-    """(passed, skipped) from pytest's summary; fails on any failure or error."""
-    summary = output.strip().splitlines()[-1]
-    match = re.fullmatch(
-        r"=* ?(\d+) passed(?:, (\d+) skipped)? in [\d.]+s( \(.*\))? ?=*", summary
-    )
-    assert match, summary
-    return int(match[1]), int(match[2] or 0)
-
-
-def header(output: str) -> str:
-    return next(line for line in output.splitlines() if line.startswith("database: "))
-
-
-#: The tests of a BigQuery project that need the emulator (a hybrid project
-#: has one more, for DataAccess), and those that need nothing running.
-EMULATOR_TESTS = 8
-BIGQUERY_UNIT_TESTS = 7
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_suite_passes_without_a_server(render: Renderer, backend: str) -> None:
+def test_suite_passes_without_a_server(
+    render: Renderer, backend: str, tmp_path: Path
+) -> None:
     project = render(database_backend=backend)
     nowhere = f"http://127.0.0.1:{closed_port()}"
     env = project_env(
@@ -72,32 +53,26 @@ def test_suite_passes_without_a_server(render: Renderer, backend: str) -> None:
         DB_PORT=closed_port(),
         BIGQUERY_EMULATOR_HOST=nowhere,
     )
-    result = run([*PYTEST, "-rs"], project, env)
-    assert result.returncode == 0, result.output
-    passed, skipped = outcome(result.stdout)
-    if backend == "bigquery":
-        assert passed == BIGQUERY_UNIT_TESTS
-        assert skipped == EMULATOR_TESTS
-        assert (
-            f"needs a BigQuery emulator at BIGQUERY_EMULATOR_HOST: {nowhere} does not answer"
-            in result.stdout
-        )
-        return
-    assert passed >= 80
+    # SQLite's suite runs in two pytest-xdist workers, each on its own database.
+    args = ["-n", "2"] if backend == "sqlite" else []
+    suite = run_suite(project, env, tmp_path / "report.xml", *args)
     if backend == "sqlite":
-        assert skipped == 0
-        assert header(result.stdout) == "database: sqlite+pysqlite://"
+        suite.assert_green()
+        assert "database: one per pytest-xdist worker" in suite.header
+        return
+    if backend == "bigquery":
+        reason = f"needs a BigQuery emulator at BIGQUERY_EMULATOR_HOST: {nowhere} does not answer"
+        assert all(why.startswith(reason) for why in suite.skipped.values())
+        suite.assert_green(skipped={EMULATOR_FILE: next(iter(suite.skipped.values()))})
         return
     facts = CONTEXT["_backends"][backend]
-    shown = header(result.stdout)
-    assert shown.startswith(
+    assert suite.header.startswith(
         f"database: in-memory SQLite, because {facts['drivername']}://"
     )
-    assert "is not available" in shown
-    assert skipped == sum(SERVER_TESTS.values())
-    for path, count in SERVER_TESTS.items():
-        reason = f"{path}: needs {facts['a_server']} at TEST_DATABASE_URL"
-        assert f"SKIPPED [{count}] {reason}" in result.stdout
+    assert "is not available" in suite.header
+    # Exactly the server's own tests are skipped, each saying why.
+    reason = f"needs {facts['a_server']} at TEST_DATABASE_URL"
+    suite.assert_green(skipped=dict.fromkeys(SERVER_FILES, reason))
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -122,23 +97,26 @@ def test_missing_server_fails_when_required(
 @pytest.mark.server
 @pytest.mark.parametrize("backend", LIVE_BACKENDS)
 def test_suite_passes_on_the_real_server(
-    render: Renderer, server_factory: Callable[[str], Server], backend: str
+    render: Renderer,
+    server_factory: Callable[[str], Server],
+    backend: str,
+    tmp_path: Path,
 ) -> None:
+    """Every test, fault tests included, in two pytest-xdist workers."""
     server = server_factory(backend)
     project = render(database_backend=backend)
-    # DB_* parts, not a URL: the suite derives "<DB_NAME>_test" and creates it,
-    # logging in with a password full of URL-breaking characters.
+    # DB_* parts, not a URL: the suite derives "<DB_NAME>_test_gwN" and creates
+    # it, logging in with a password full of URL-breaking characters.
     env = project_env(project, CI="true", **server.env())
-    result = run([*PYTEST, "--faults"], project, env)
-    assert result.returncode == 0, result.output
-    passed, skipped = outcome(result.stdout)
-    assert passed >= 90
-    assert skipped == 0  # the server and fault tests ran too
-    shown = header(result.stdout)
+    suite = run_suite(project, env, tmp_path / "report.xml", "--faults", "-n", "2")
+    suite.assert_green()
+    assert suite.files(suite.passed) >= SERVER_FILES
     drivername = CONTEXT["_backends"][backend]["drivername"]
-    assert shown.startswith(f"database: {drivername}://{server.user}:***@")
-    assert f":{server.env()['DB_PORT']}/{server.database}_test" in shown
-    assert server.password not in result.output
+    assert suite.header.startswith(
+        f"database: one per pytest-xdist worker, e.g. {drivername}://{server.user}:***@"
+    )
+    assert f"/{server.database}_test_gw0" in suite.header
+    assert server.password not in suite.result.output
 
 
 @pytest.mark.parametrize(
@@ -154,29 +132,32 @@ def test_analytics_suites_pass_on_the_emulator(
     bigquery_emulator: str,
     server_factory: Callable[[str], Server],
     answers: dict[str, object],
+    tmp_path: Path,
 ) -> None:
     project = render(**answers)
     env = project_env(project, CI="true", BIGQUERY_EMULATOR_HOST=bigquery_emulator)
-    if answers["database_backend"] == "postgresql":
-        env.update(server_factory("postgresql").env())
-    result = run(PYTEST, project, env)
-    assert result.returncode == 0, result.output
-    passed, skipped = outcome(result.stdout)
-    # The emulator tests ran; only the slower fault tests wait for --faults.
     hybrid = "use_bigquery_analytics" in answers
-    assert skipped == (SERVER_TESTS["tests/test_faults.py"] if hybrid else 0)
-    assert passed >= EMULATOR_TESTS + BIGQUERY_UNIT_TESTS
+    if hybrid:
+        env.update(server_factory("postgresql").env())
+    suite = run_suite(project, env, tmp_path / "report.xml")
+    assert suite.failed == {}, suite.result.output[-4000:]
+    assert EMULATOR_FILE in suite.files(suite.passed)
+    # Only the slower fault tests wait for --faults.
+    suite.assert_green(skipped={FAULTS_FILE: FAULTS_SKIPPED} if hybrid else None)
 
 
-def test_analytics_tests_fail_under_ci_without_an_emulator(render: Renderer) -> None:
+def test_analytics_tests_fail_under_ci_without_an_emulator(
+    render: Renderer, tmp_path: Path
+) -> None:
     project = render(database_backend="bigquery")
     nowhere = f"http://127.0.0.1:{closed_port()}"
-    result = run(
-        PYTEST, project, project_env(project, CI="true", BIGQUERY_EMULATOR_HOST=nowhere)
-    )
-    assert result.returncode == 1
-    assert f"{EMULATOR_TESTS} errors" in result.stdout.splitlines()[-1]
-    assert "(CI=true)" in result.stdout
+    env = project_env(project, CI="true", BIGQUERY_EMULATOR_HOST=nowhere)
+    suite = run_suite(project, env, tmp_path / "report.xml")
+    assert suite.result.returncode == 1
+    assert suite.files(suite.failed) == {EMULATOR_FILE}
+    assert EMULATOR_FILE not in suite.files(suite.passed)
+    assert suite.skipped == {}
+    assert "(CI=true)" in suite.result.stdout
 
 
 @pytest.mark.server
@@ -201,10 +182,7 @@ def test_pip_install_and_suite_on_python_313(
     }
     env["DB_NAME"] = f"{server.database}_py313"
     python = str(venv / "bin" / "python")
-    result = run([python, *PYTEST[1:]], project, env)
-    assert result.returncode == 0, result.output
-    assert "Python 3.13" in result.stdout
-    passed, skipped = outcome(result.stdout)
-    assert passed >= 80
-    assert skipped == SERVER_TESTS["tests/test_faults.py"]  # without --faults
+    suite = run_suite(project, env, tmp_path / "report.xml", python=python)
+    assert "Python 3.13" in suite.result.stdout
+    suite.assert_green(skipped={FAULTS_FILE: FAULTS_SKIPPED})  # without --faults
     server.admin(f"DROP DATABASE IF EXISTS {server.database}_py313_test WITH (FORCE)")
