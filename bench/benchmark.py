@@ -371,7 +371,8 @@ class Server:
         """A new, empty database; its SQLAlchemy URL."""
         from sqlalchemy import make_url
 
-        name = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
+        # "test" in the name: the generated suite refuses any other database.
+        name = f"bench_test_{os.getpid()}_{secrets.token_hex(3)}"
         conn = self._connect()
         try:
             options = (
@@ -530,6 +531,8 @@ def figure_suite(
         if server is not None:
             # A database of its own: the suite creates and drops its tables.
             extra["TEST_DATABASE_URL"] = server.create_database()
+            # pytest -n 2: each worker creates "<that database>_gw0", "_gw1".
+            server.databases += [f"{server.databases[-1]}_gw{n}" for n in range(2)]
         env = clean_env(**extra)
         pytest = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         if server is not None:
@@ -542,6 +545,9 @@ def figure_suite(
             ),
             "collect": lambda pytest=pytest, project=project, env=env: wall_time(
                 [*pytest, "--collect-only"], project, env
+            ),
+            "xdist": lambda pytest=pytest, project=project, env=env: wall_time(
+                [*pytest, "-n", "2"], project, env
             ),
         }
         result = {}
@@ -558,6 +564,15 @@ def figure_suite(
                 result["collect"],
                 target=f"< {limit:.0f} s" if limit else "— (record)",
                 check=(lambda o, b, r, limit=limit: o < limit) if limit else None,
+            )
+        )
+        rows.append(
+            Row(
+                2.5 + index / 100,
+                "2b. generated project's `pytest -n 2` (pytest-xdist) vs `pytest` (record)",
+                label,
+                result["xdist"],
+                result["suite"],
             )
         )
 
@@ -652,7 +667,7 @@ def inprocess_rows(
             rows.append(
                 Row(
                     4.5 + index / 100,
-                    "4b. `set_active` vs raw `UPDATE` with its `updated_at` and `WHERE` (record)",
+                    "4b. `set_active` vs raw `UPDATE` with its `version`, `updated_at` and `WHERE` (record)",
                     label,
                     upd["ours"],
                     upd["raw_same"],

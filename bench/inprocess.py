@@ -198,7 +198,8 @@ class Raw:
         cur = self.begin()
         m = self.mark
         cur.execute(
-            f"UPDATE users SET active = {m}, updated_at = {m} WHERE active != {m}",
+            f"UPDATE users SET active = {m}, version = version + 1, updated_at = {m}"
+            f" WHERE active != {m}",
             (active, now, active),
         )
         changed = cur.rowcount
@@ -426,7 +427,8 @@ def main() -> None:
         sides = {
             "ours": update_side(app.set_active, "set_active"),
             "raw": update_side(raw.update_all, "raw UPDATE"),
-            # What set_active sends: updated_at too (onupdate), and only rows that change.
+            # What set_active sends: the version and updated_at too (onupdate), and
+            # only rows that change.
             "raw_same": update_side(raw.update_like_set_active, "raw UPDATE"),
         }
         if patched:
