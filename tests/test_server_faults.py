@@ -1,9 +1,11 @@
-"""The generated data layer while the real server restarts or stays down.
+"""The generated data layer while a real server restarts or stays down.
 
-Restarting PostgreSQL or MariaDB needs root, so these tests do it from
-outside, around the generated project's own code (tests/fault_workload.py run
-in the project). The other fault tests (pool exhaustion, atomicity, 16
-concurrent writers, a server down at start) are the generated project's own
+These tests stop and start a server from outside, around the generated
+project's own code (tests/fault_workload.py run in the project). Each test
+gets a private PostgreSQL or MariaDB instance of its own
+(tests/private_servers.py): the shared servers the other tests use are never
+stopped. The other fault tests (pool exhaustion, atomicity, 16 concurrent
+writers, a server down at start) are the generated project's own
 tests/test_faults.py, which test_generated_suite.py runs on both servers.
 """
 
@@ -11,115 +13,74 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import LIVE_BACKENDS, Renderer, Server, missing, project_env, run
+from conftest import (
+    HOSTILE_PASSWORD,
+    SERVER_BACKENDS,
+    SETUP,
+    Renderer,
+    Server,
+    missing,
+    project_env,
+    run,
+)
+from private_servers import PRIVATE_SERVERS, PrivateServer
 
 WORKLOAD = Path(__file__).with_name("fault_workload.py")
 ALEMBIC = [sys.executable, "-m", "alembic"]
 OPERATIONS = 200
-
-
-def sh(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True, timeout=120)
-
-
-def wait_until(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not come back within {seconds} s")
-        time.sleep(0.2)
-
-
-def answers(*args: str) -> Callable[[], bool]:
-    return lambda: (
-        subprocess.run(args, capture_output=True, check=False).returncode == 0
-    )
-
-
-def postgres_cluster() -> list[str]:
-    line = subprocess.run(
-        ["pg_lsclusters", "-h"], capture_output=True, text=True, check=True
-    )
-    version, name = line.stdout.split()[:2]
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, name]
-
-
-POSTGRES_UP = answers("pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432")
-MARIADB_UP = answers("mariadb-admin", "--host=127.0.0.1", "--user=root", "ping")
-
-
-def stop(backend: str) -> None:
-    if backend == "postgresql":
-        sh(*postgres_cluster(), "stop")
-    else:
-        sh("mariadb-admin", "--host=127.0.0.1", "--user=root", "shutdown")
-
-
-def start(backend: str) -> None:
-    if backend == "postgresql":
-        sh(*postgres_cluster(), "start")
-        wait_until(POSTGRES_UP, "PostgreSQL")
-    else:
-        mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
-        sh(
-            "start-stop-daemon",
-            "--start",
-            "--oknodo",
-            "--background",
-            "--exec",
-            mariadbd,
-            "--",
-            "--user=mysql",
-        )
-        wait_until(MARIADB_UP, "MariaDB")
+#: The server backends a private instance can stand in for.
+RESTART_BACKENDS = [b for b in SERVER_BACKENDS if b in PRIVATE_SERVERS]
 
 
 @dataclass(frozen=True)
 class LiveProject:
     backend: str
+    instance: PrivateServer
     server: Server
     path: Path
     env: dict[str, str]
 
 
 @pytest.fixture
-def live(
-    backend: str, render: Renderer, server_factory: Callable[[str], Server]
-) -> LiveProject:
-    """A project rendered for `backend` and pointed at its server, if this
-    process may stop and start that server (root, tools)."""
-    tools = (
-        ["pg_ctlcluster", "pg_lsclusters", "pg_isready"]
-        if backend == "postgresql"
-        else ["mariadb-admin", "start-stop-daemon"]
-    )
-    if os.geteuid() != 0 or not all(shutil.which(tool) for tool in tools):
-        missing(f"restarting the {backend} server needs root and {', '.join(tools)}")
-    server = server_factory(backend)
+def live(backend: str, render: Renderer) -> Iterator[LiveProject]:
+    """A project rendered for `backend` and pointed at a private server of its
+    own (stopped and deleted afterwards), with a user and a database as
+    conftest's server_factory makes them."""
+    kind = PRIVATE_SERVERS[backend]
+    reason = kind.available()
+    if reason:
+        missing(f"restarting a private {backend} server: {reason}")
     path = render(database_backend=backend)
-    return LiveProject(backend, server, path, project_env(path, **server.env()))
+    with kind() as instance:
+        name = f"tpl_{secrets.token_hex(4)}"
+        server = Server(backend, instance.admin_url, name, HOSTILE_PASSWORD, name)
+        server.admin(*SETUP[backend](server))
+        yield LiveProject(
+            backend, instance, server, path, project_env(path, **server.env())
+        )
 
 
 @contextmanager
-def server_down(backend: str, seconds: float = 0) -> Iterator[None]:
-    """The server stopped for the block (at least `seconds`), then started again."""
-    stop(backend)
+def server_down(instance: PrivateServer, seconds: float = 0) -> Iterator[None]:
+    """The server stopped for the block (at least `seconds`), then started again
+    on the same data and port (start() waits until it accepts connections)."""
+    instance.stop()
     try:
         yield
         time.sleep(seconds)
     finally:
-        start(backend)
+        instance.start()
 
 
 @contextmanager
@@ -132,7 +93,7 @@ def migrated(project: Path, env: dict[str, str]) -> Iterator[None]:
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("backend", LIVE_BACKENDS)
+@pytest.mark.parametrize("backend", RESTART_BACKENDS)
 def test_workload_survives_a_server_restart(live: LiveProject) -> None:
     with migrated(live.path, live.env):
         workload = subprocess.Popen(
@@ -146,7 +107,7 @@ def test_workload_survives_a_server_restart(live: LiveProject) -> None:
         assert workload.stdout is not None
         assert workload.stdout.readline().strip() == "warm"
         # Operations fail and retry while the server is down.
-        with server_down(live.backend, seconds=1):
+        with server_down(live.instance, seconds=1):
             pass
         out, err = workload.communicate(timeout=180)
     assert workload.returncode == 0, err
@@ -168,9 +129,9 @@ def test_workload_survives_a_server_restart(live: LiveProject) -> None:
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("backend", LIVE_BACKENDS)
+@pytest.mark.parametrize("backend", RESTART_BACKENDS)
 def test_outage_longer_than_the_retry_budget(live: LiveProject) -> None:
-    with server_down(live.backend):
+    with server_down(live.instance):
         result = run(
             [sys.executable, str(WORKLOAD), "my_service", "budget"], live.path, live.env
         )
