@@ -49,12 +49,12 @@ RUNTIME_IMPORTS += ["argon2"] if RELATIONAL else ["sqlalchemy_bigquery", "google
 RELATIONAL_FILES = [
     *(f"src/{PACKAGE}/{name}.py" for name in (
         "infra/database", "infra/commit_outcome", "infra/monitoring", "infra/testing", "models/base", "models/user", "models/profile",
-        "repositories/user_repository", "security",
+        "repositories/user_repository", "security", "error_codes",
     )),
     "migrations", "scripts/create_tables.py", "tests/analytics/conftest.py",
     *(f"tests/test_{name}.py" for name in (
-        "database", "isolation", "migrations", "models", "scripts", "security", "settings",
-        "suite_database", "user_repository",
+        "database", "error_codes", "isolation", "migrations", "models", "scripts", "security",
+        "settings", "suite_database", "user_repository",
     )),
 ]
 ANALYTICS_FILES = [

@@ -22,13 +22,12 @@ BACKEND_FACTS = {
     "label",
     "server",
     "drivername",
+    "url_drivers",
     "dependency",
+    "typing_stubs",
     "optional_dependencies",
     "import_name",
     "port",
-    "duplicate_key",
-    "duplicate_key_source",
-    "duplicate_key_import",
     "timestamp_type",
     "string_type",
     "string_type_why",
@@ -51,6 +50,7 @@ SERVER_FACTS = {
     "create_database_options",
     "connect_timeout_arg",
     "name_max_bytes",
+    "sleep_statement",
     "image",
     "data_dir",
     "container_env",
@@ -105,6 +105,16 @@ def test_every_backend_has_its_code_partials() -> None:
     for name, facts in CONTEXT["_backends"].items():
         partials = TEMPLATE / "templates" / "backends" / name
         expected = (
-            {"server_url.py", "test_url.py", "README.md"} if facts["server"] else set()
+            {
+                "server_url.py",
+                "test_url.py",
+                "README.md",
+                "error_codes.py",
+                "timeouts.py",
+            }
+            if facts["server"]
+            else {"error_codes.py"}
+            if facts["relational"]
+            else set()
         )
         assert {p.name for p in partials.glob("*")} == expected, name

@@ -39,6 +39,7 @@ RELATIONAL = [
     "src/my_service/infra/database.py",
     "src/my_service/infra/commit_outcome.py",
     "src/my_service/infra/testing.py",
+    "src/my_service/error_codes.py",
     "src/my_service/infra/monitoring.py",
     "src/my_service/models/base.py",
     "src/my_service/models/user.py",

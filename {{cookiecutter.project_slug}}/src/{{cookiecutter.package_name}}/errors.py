@@ -1,29 +1,23 @@
-{%- set backends = ["sqlite", cookiecutter.database_backend] | unique | list -%}
 {%- set relational = cookiecutter._backends[cookiecutter.database_backend].relational -%}
 {%- set analytics = cookiecutter.database_backend == "bigquery" or cookiecutter.use_bigquery_analytics -%}
 {%- if relational -%}
 """The project's own database errors: what callers catch instead of driver errors.
 
 Drivers report the same problem in different ways (a SQLSTATE, an error number,
-a message). `translate()` turns SQLAlchemy's errors into these classes, so code
-above the data layer never depends on which database is underneath.
+an ORA- code). `translate()` turns SQLAlchemy's errors into these classes by
+what happened (`error_codes.classify`), so code above the data layer never
+depends on which database is underneath, and `execute_with_retry` knows what
+is worth running again: `DatabaseConnectionError` and `TransientError`.
 """
 
 from __future__ import annotations
-{% for name in backends if cookiecutter._backends[name].duplicate_key_import %}
-{{ cookiecutter._backends[name].duplicate_key_import }}
-{%- endfor %}
-from collections.abc import Callable
 
 from sqlalchemy import URL
-from sqlalchemy.exc import (
-    DBAPIError,
-    IntegrityError,
-    OperationalError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
+
+from .error_codes import classify
 {%- else -%}
 """The project's own errors: what callers catch instead of library errors."""
 {%- endif %}
@@ -60,7 +54,7 @@ class ConstraintError(DataLayerError):
 
 
 class DatabaseConnectionError(DataLayerError):
-    """The database could not be reached, or dropped the connection.
+    """The database could not be reached, or dropped the connection. Worth retrying.
 
     The message names the server by its URL, with the password masked as ***.
     """
@@ -72,6 +66,31 @@ class DatabaseConnectionError(DataLayerError):
         self.url = url
         self.reason = reason
         self.attempts = attempts
+
+
+class TransientError(DataLayerError):
+    """The database gave up the transaction to let another one through: a
+    deadlock, a lock wait longer than DB_LOCK_TIMEOUT, a serialization failure.
+
+    Nothing of the transaction was kept. Running the whole unit of work again
+    usually succeeds; `execute_with_retry` does.
+    """
+
+
+class QueryTimeoutError(DataLayerError):
+    """A statement ran longer than DB_STATEMENT_TIMEOUT and was stopped.
+
+    Not retried: running a slow statement again only doubles the wait.
+    """
+
+
+class SchemaError(DataLayerError):
+    """A table, column or database the code expects does not exist: usually
+    migrations that were not run (`alembic upgrade head`), or a wrong DB_NAME."""
+
+
+class AccessDeniedError(DataLayerError):
+    """The server refused the login, or a permission the statement needs."""
 
 
 class CommitOutcomeUnknownError(DataLayerError):
@@ -106,19 +125,9 @@ class PoolExhaustedError(DataLayerError):
     """Every pooled connection stayed busy for DB_POOL_TIMEOUT seconds."""
 
 
-#: How each driver reports a unique-key violation, given the driver's exception.
-_DUPLICATE_KEY_CHECKS: tuple[Callable[[object], bool], ...] = (
-{%- for name in backends %}
-{%- set backend = cookiecutter._backends[name] %}
-    # {{ backend.duplicate_key_source }}
-    lambda orig: {{ backend.duplicate_key }},
-{%- endfor %}
-)
-
-
 def is_duplicate_key(error: IntegrityError) -> bool:
     """Whether the database refused a row because a unique value is taken."""
-    return any(check(error.orig) for check in _DUPLICATE_KEY_CHECKS)
+    return classify(error.orig) == "duplicate"
 
 
 def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
@@ -134,22 +143,35 @@ def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
             "the row was changed or deleted by another unit of work since it "
             f"was read: {error}"
         )
-    if isinstance(error, IntegrityError):
-        if is_duplicate_key(error):
-            return DuplicateError("a row with the same unique value already exists")
-        return ConstraintError(f"the database refused the write: {first_line(error)}")
-    if is_connection_error(error):
-        return DatabaseConnectionError(url, first_line(error))
-    return DataLayerError(f"database error: {first_line(error)}")
+    reason = first_line(error)
+    kind = classify(error.orig) if isinstance(error, DBAPIError) else None
+    if kind == "duplicate":
+        return DuplicateError("a row with the same unique value already exists")
+    if kind == "constraint" or (kind is None and isinstance(error, IntegrityError)):
+        return ConstraintError(f"the database refused the write: {reason}")
+    if kind == "connection" or (
+        kind is None and isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        return DatabaseConnectionError(url, reason)
+    if kind == "transient":
+        return TransientError(f"the transaction was given up, run it again: {reason}")
+    if kind == "timeout":
+        return QueryTimeoutError(f"the statement took too long: {reason}")
+    if kind == "schema":
+        return SchemaError(f"{reason} (are the migrations applied? alembic upgrade)")
+    if kind == "no_database":
+        return SchemaError(f"{reason} (create it, or check DB_NAME / DATABASE_URL)")
+    if kind == "access":
+        return AccessDeniedError(f"the database refused access: {reason}")
+    return DataLayerError(f"database error: {reason}")
 
 
-def is_connection_error(error: BaseException) -> bool:
-    """Whether `error` means the connection failed, so trying again may work."""
-    if isinstance(error, DatabaseConnectionError):
-        return True
-    if not isinstance(error, DBAPIError):
-        return False
-    return isinstance(error, OperationalError) or error.connection_invalidated
+def is_retryable(error: BaseException) -> bool:
+    """Whether running the unit of work again may succeed: the connection
+    failed before COMMIT, or the database gave the transaction up."""
+    if isinstance(error, SQLAlchemyError):
+        error = translate(error, URL.create("unknown"))
+    return isinstance(error, DatabaseConnectionError | TransientError)
 
 
 def first_line(error: SQLAlchemyError) -> str:
