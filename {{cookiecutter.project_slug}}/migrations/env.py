@@ -9,6 +9,11 @@ On SQLite, migrations run with foreign keys off (batch mode rebuilds tables,
 and with them on, dropping the old table would delete the rows that reference
 it), and then `PRAGMA foreign_key_check` must find no broken reference, or the
 migration fails and nothing is committed.
+
+Statements run without the application's statement and lock timeouts, unless
+DB_MIGRATION_STATEMENT_TIMEOUT and DB_MIGRATION_LOCK_TIMEOUT set some: a long
+migration must not be cut off by a web request's budget. A bad setting, or a
+database that cannot be reached, is one line (`FAILED: ...`), not a traceback.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from alembic.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import URL, Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from {{ cookiecutter.package_name }}.errors import translate
 from {{ cookiecutter.package_name }}.infra.database import (
     create_db_engine,
     get_db_url,
@@ -29,6 +36,10 @@ from {{ cookiecutter.package_name }}.infra.database import (
 )
 from {{ cookiecutter.package_name }}.models import Base
 from {{ cookiecutter.package_name }}.models.types import UTCDateTime
+from {{ cookiecutter.package_name }}.settings import (
+    SettingsError,
+    get_settings,
+)
 
 config = context.config
 # Code that runs Alembic from Python (the test suite) keeps its own logging.
@@ -48,9 +59,17 @@ def render_item(
     return False
 
 
+def database_url() -> URL:
+    """The URL from the settings; a bad setting is Alembic's one-line error."""
+    try:
+        return get_db_url()
+    except SettingsError as error:
+        raise CommandError(str(error)) from None
+
+
 def run_migrations_offline() -> None:
     """Print the SQL instead of running it (`alembic upgrade head --sql`)."""
-    url = get_db_url()
+    url = database_url()
     context.configure(
         url=url,
         target_metadata=Base.metadata,
@@ -67,9 +86,16 @@ def run_migrations_online() -> None:
     if isinstance(given, Connection):
         run_migrations(given)
         return
-    engine = given if isinstance(given, Engine) else create_db_engine(get_db_url())
+    if isinstance(given, Engine):
+        engine = given
+    else:
+        engine = create_db_engine(database_url(), get_settings().for_migrations())
     try:
-        with engine.connect() as connection:
+        connection = engine.connect()
+    except SQLAlchemyError as error:  # unreachable, login refused, no database
+        raise CommandError(str(translate(error, engine.url))) from None
+    try:
+        with connection:
             run_migrations(connection)
     finally:
         if engine is not given:

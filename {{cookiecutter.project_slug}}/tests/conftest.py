@@ -85,6 +85,10 @@ class SuiteDatabase(NamedTuple):
 
     url: URL
     description: str
+{%- if db.server %}
+    #: In-memory SQLite stands in for a server that could not be reached.
+    fallback: bool = False
+{%- endif %}
 
 
 SUITE_DATABASE = pytest.StashKey[SuiteDatabase]()
@@ -107,7 +111,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config.stash[SUITE_DATABASE] = choose_test_database(session.config)
+    try:
+        session.config.stash[SUITE_DATABASE] = choose_test_database(session.config)
+    except settings.SettingsError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -115,11 +122,23 @@ def pytest_report_header(config: pytest.Config) -> str:
 {%- if db.server %}
 
 
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Repeat a fallback to SQLite at the end, where `pytest -q` shows it too."""
+    database = config.stash.get(SUITE_DATABASE, None)
+    if database is not None and database.fallback:
+        terminalreporter.write_line(f"database: {database.description}", yellow=True)
+{%- endif %}
+{%- if db.server %}
+
+
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Skip `server` tests off {{ db.label }}, and `faults` tests unless asked for."""
-    on_server = config.stash[SUITE_DATABASE].url.get_backend_name() == {{ cookiecutter.database_backend | tojson }}
+    # The settings allow SQLite or this project's server (mariadb+ included).
+    on_server = config.stash[SUITE_DATABASE].url.get_backend_name() != "sqlite"
     no_server = pytest.mark.skip(
         reason="needs {{ db.a_server }} at TEST_DATABASE_URL",
     )
@@ -174,6 +193,7 @@ def choose_test_database(config: pytest.Config) -> SuiteDatabase:
         testing.IN_MEMORY_SQLITE,
         f"in-memory SQLite, because {problem} "
         "(start the server, e.g. `docker compose up -d db`, or set TEST_DATABASE_URL)",
+        fallback=True,
     )
 
 

@@ -26,7 +26,7 @@ from types import TracebackType
 {%- endif %}
 
 import pytest
-from sqlalchemy import {% if proxy %}URL, {% endif %}Engine, func, select
+from sqlalchemy import {% if proxy %}URL, {% endif %}Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from {{ cookiecutter.package_name }}.errors import (
@@ -37,6 +37,9 @@ from {{ cookiecutter.package_name }}.errors import (
     DatabaseConnectionError,
     DuplicateError,
     PoolExhaustedError,
+    QueryTimeoutError,
+    SchemaError,
+    TransientError,
 )
 from {{ cookiecutter.package_name }}.infra import database
 from {{ cookiecutter.package_name }}.infra.database import (
@@ -535,3 +538,106 @@ def test_sessionmaker_of_the_committing_engine(
 
     assert run_in_threads(add, 8) == []
     assert count_users(committing_engine) == 8
+
+
+def lock_both(first: int, second: int, both_hold_one: threading.Barrier | None) -> None:
+    """Lock user `first`, wait until the other thread holds its row, lock `second`."""
+    with get_session() as session:
+        repository = UserRepository(session)
+        repository.get_for_update(first)
+        if both_hold_one is not None:
+            both_hold_one.wait()
+        repository.get_for_update(second)
+
+
+def test_a_real_deadlock_is_transient_and_retried(committing_engine: Engine) -> None:
+    left, right = add_user("left"), add_user("right")
+    pairs = [(left, right), (right, left)]  # opposite orders: a deadlock
+    both_hold_one = threading.Barrier(2)
+    errors = run_in_threads(lambda n: lock_both(*pairs[n], both_hold_one), 2)
+    # The server broke the deadlock by giving one of the transactions up.
+    assert [type(error) for error in errors] == [TransientError]
+    assert "deadlock" in str(errors[0]).lower()
+
+    both_hold_one = threading.Barrier(2)
+    attempts: Counter[int] = Counter()
+
+    def cross(number: int) -> None:
+        first_time = [both_hold_one]
+
+        def unit_of_work() -> None:
+            attempts[number] += 1
+            lock_both(*pairs[number], first_time.pop() if first_time else None)
+
+        execute_with_retry(unit_of_work, delay=0.05)
+
+    assert run_in_threads(cross, 2) == []  # the victim ran again, whole
+    assert sorted(attempts.values()) == [1, 2]
+
+
+def test_a_lock_wait_ends_within_the_lock_timeout(committing_engine: Engine) -> None:
+    user_id = add_user("locked")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        with Session(committing_engine) as session, session.begin():
+            UserRepository(session).get_for_update(user_id)
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    holding.wait(10)
+    impatient = create_db_engine(committing_engine.url, Settings(db_lock_timeout=1))
+    started = time.perf_counter()
+    try:
+        with (
+            database.use_database(impatient),
+            pytest.raises(TransientError),
+            get_session() as session,
+        ):
+            UserRepository(session).get_for_update(user_id)
+    finally:
+        waited = time.perf_counter() - started
+        release.set()
+        holder.join(10)
+        impatient.dispose()
+    assert 1 <= waited < 2  # DB_LOCK_TIMEOUT, plus at most a second
+
+
+def test_a_missing_column_is_a_schema_error_never_retried(
+    committing_engine: Engine,
+) -> None:
+    calls = 0
+
+    def read_a_column_that_is_not_there() -> None:
+        nonlocal calls
+        calls += 1
+        with get_session() as session:
+            session.execute(text("SELECT no_such_column FROM users"))
+
+    with pytest.raises(SchemaError, match="alembic upgrade"):
+        execute_with_retry(read_a_column_that_is_not_there, delay=0.01)
+    assert calls == 1
+
+
+def test_a_slow_statement_is_stopped_and_never_retried(
+    committing_engine: Engine,
+) -> None:
+    hasty = create_db_engine(committing_engine.url, Settings(db_statement_timeout=1))
+    calls = 0
+
+    def sleep() -> None:
+        nonlocal calls
+        calls += 1
+        with get_session() as session:
+            session.execute(text({{ db.get("sleep_statement") | tojson }}))  # 3 s
+
+    started = time.perf_counter()
+    try:
+        with database.use_database(hasty), pytest.raises(QueryTimeoutError):
+            execute_with_retry(sleep, delay=0.01)
+    finally:
+        hasty.dispose()
+    assert time.perf_counter() - started < 2.5
+    assert calls == 1

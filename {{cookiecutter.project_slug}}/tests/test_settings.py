@@ -16,7 +16,13 @@ from {{ cookiecutter.package_name }}.infra.database import (
 {%- endif %}
     get_db_url,
 )
-from {{ cookiecutter.package_name }}.settings import Settings, SettingsError
+from {{ cookiecutter.package_name }}.settings import (
+    DRIVERS,
+    EnvFile,
+    Settings,
+    SettingsError,
+    get_settings,
+)
 
 #: Characters that break naive URL building, shell-style expansion and quoting.
 HOSTILE_PASSWORD = "p@ss:w/rd#%?&= $HOME${HOME}'\"\\"
@@ -61,6 +67,91 @@ def test_env_file_values_are_not_expanded(tmp_path: Path) -> None:
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env({name: value}, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+{%- if db.server %}
+        ("DB_PORT", "0", "DB_PORT must be 1-65535, got 0"),
+        ("DB_PORT", "70000", "DB_PORT must be 1-65535, got 70000"),
+{%- endif %}
+        ("DB_MAX_OVERFLOW", "-5", "DB_MAX_OVERFLOW must be 0 or more, got -5"),
+        ("DB_POOL_SIZE", "-1", "DB_POOL_SIZE must be 1 or more, got -1"),
+        ("DB_POOL_TIMEOUT", "-1", "DB_POOL_TIMEOUT must be 0 or more, got -1.0"),
+        ("DB_STATEMENT_TIMEOUT", "-3", "DB_STATEMENT_TIMEOUT must be 0 or more"),
+        ("DB_LOCK_TIMEOUT", "-1", "DB_LOCK_TIMEOUT must be 0 or more"),
+    ],
+)
+def test_numbers_out_of_range_name_the_setting(
+    name: str, value: str, message: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({name: value}, None)
+    assert str(raised.value) == message or str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "TEST_DATABASE_URL"])
+def test_a_url_with_an_unknown_driver_names_the_setting(name: str) -> None:
+    typo = "{{ db.drivername | replace("+", "x+", 1) }}://app:s3cret@db.example/orders"
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({name: typo}, None)
+    message = str(raised.value)
+    assert message.startswith(f"{name} uses the driver ")
+    assert "app:***@db.example" in message
+    assert "s3cret" not in message
+    assert all(driver in message for driver in DRIVERS)
+
+
+def test_a_value_that_is_not_a_url_names_the_setting() -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL is not a database URL"):
+        Settings.from_env({"DATABASE_URL": "s3cret and spaces"}, None)
+
+
+def test_a_line_env_cannot_read_names_the_file_and_line(tmp_path: Path) -> None:
+    env_file = write_env(tmp_path, "DB_NAME=fine\nDB_PASSWORD='s3cret\nDB_ECHO=true\n")
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({}, env_file)
+    assert str(raised.value) == f"{env_file}, line 2: not a NAME=value line"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder with a .env, and a folder inside it as the working
+    directory; the environment names no database and no other file."""
+    for name in ("DB_NAME", "ENV_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    write_env(tmp_path, "DB_NAME=from_the_project\n")
+    inside = tmp_path / "tests" / "deeper"
+    inside.mkdir(parents=True)
+    monkeypatch.chdir(inside)
+    return tmp_path
+
+
+def test_env_is_found_from_any_folder_of_the_project(project: Path) -> None:
+    assert Settings.from_env({}).db_name == "from_the_project"
+    get_settings.cache_clear()
+    try:
+        assert get_settings().db_name == "from_the_project"
+    finally:
+        get_settings.cache_clear()
+
+
+def test_env_file_names_another_file(project: Path) -> None:
+    other = project / "staging.env"
+    other.write_text("DB_NAME=from_staging\n", encoding="utf-8")
+    assert Settings.from_env({"ENV_FILE": str(other)}).db_name == "from_staging"
+    with pytest.raises(SettingsError, match=r"ENV_FILE names .*missing\.env"):
+        Settings.from_env({"ENV_FILE": str(project / "missing.env")})
+
+
+def test_outside_a_project_only_the_environment_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_env(tmp_path, "DB_NAME=stray\n")  # no pyproject.toml anywhere above
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({}, EnvFile.FIND).db_name == Settings().db_name
 
 
 @pytest.mark.parametrize("text", ["1", "true", "YES", "on"])
@@ -124,7 +215,7 @@ def test_password_never_shown() -> None:
 
 def test_urls_with_credentials_are_not_in_repr() -> None:
     config = Settings(
-        database_url="postgresql://u:topsecret@h/d",
-        test_database_url="postgresql://u:topsecret@h/d_test",
+        database_url="{{ cookiecutter._backends[cookiecutter.database_backend].drivername }}://u:topsecret@h/d",
+        test_database_url="{{ cookiecutter._backends[cookiecutter.database_backend].drivername }}://u:topsecret@h/d_test",
     )
     assert "topsecret" not in repr(config)

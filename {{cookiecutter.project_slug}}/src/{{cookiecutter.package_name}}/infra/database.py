@@ -13,6 +13,9 @@ normally, rolls back when it raises, and always closes the session.
 from __future__ import annotations
 
 import logging
+{%- if db.server and cookiecutter.database_backend != "oracle" %}
+import math
+{%- endif %}
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,12 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from ..errors import (
-    DatabaseConnectionError,
-    first_line,
-    is_connection_error,
-    translate,
-)
+from ..errors import DatabaseConnectionError, TransientError, translate
 from ..settings import Settings, get_settings
 from .commit_outcome import track_commit_outcome
 from .monitoring import log_slow_queries
@@ -68,6 +66,13 @@ def get_db_url(settings: Settings | None = None) -> URL:
 
 
 {% filter trim %}{% include "backends/" ~ cookiecutter.database_backend ~ "/server_url.py" %}{% endfilter %}
+
+
+{% filter trim %}{% include "backends/" ~ cookiecutter.database_backend ~ "/timeouts.py" %}{% endfilter %}
+
+
+def _milliseconds(seconds: float) -> int:
+    return round(seconds * 1000)
 {%- endif %}
 
 
@@ -97,12 +102,16 @@ def create_db_engine(
         # a reconnect instead of an error.
         "pool_pre_ping": True,
     }
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite:
+        # How long to wait for another connection's write lock (sqlite3's
+        # busy timeout; 0: its default of 5 s). SQLite has no statement timeout.
+        engine_options["connect_args"] = {"timeout": settings.db_lock_timeout or 5.0}
     if is_in_memory_sqlite(url):
         # One connection, shared by every session and thread: an in-memory
         # database lives only as long as its connection.
-        engine_options.update(
-            poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        engine_options["connect_args"]["check_same_thread"] = False
+        engine_options.update(poolclass=StaticPool)
     else:
         engine_options.update(
             pool_size=settings.db_pool_size,
@@ -115,9 +124,13 @@ def create_db_engine(
 {%- endif %}
     engine_options.update(options)
     engine = create_engine(url, **engine_options)
-    if url.get_backend_name() == "sqlite":
+    if sqlite:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+{%- if db.server %}
+    else:
+        apply_server_timeouts(engine, settings)
+{%- endif %}
     track_commit_outcome(engine)
     log_slow_queries(engine, settings.db_slow_query_seconds)
     return engine
@@ -301,20 +314,24 @@ def get_pool_status(engine: Engine | None = None) -> dict[str, int]:
 def execute_with_retry{{ "[T]" if type_params }}(
     func: Callable[[], T], max_retries: int = 3, delay: float = 0.5
 ) -> T:
-    """Call `func`, and call it again while the database connection fails.
+    """Call `func`, one whole unit of work, and again while it fails in a way
+    that running it again can fix.
 
-    A connection failure is a `DatabaseConnectionError` (what `get_session()`
-    raises) or SQLAlchemy's `OperationalError`, which also covers deadlocks and
-    a server that is restarting. Waits `delay` seconds after the first failure
-    and twice as long after each further one. After `max_retries` failed
-    attempts it raises `DatabaseConnectionError`, which names the server but
-    never the password. Other errors (a duplicate key, bad SQL) are raised at
-    once, and so is `CommitOutcomeUnknownError`: when the connection died
-    while COMMIT was on its way, the work may already be saved, and running it
-    again could save it twice (see the README for how to find out).
+    Retried: `DatabaseConnectionError` (the server could not be reached, or
+    the connection broke before COMMIT was sent) and `TransientError` (a
+    deadlock, a lock wait longer than DB_LOCK_TIMEOUT, a serialization
+    failure), and the SQLAlchemy errors `translate()` turns into them. Waits
+    `delay` seconds after the first failure and twice as long after each
+    further one; after `max_retries` attempts the last error is raised
+    (a `DatabaseConnectionError` names the server and the attempts, never the
+    password). Everything else is raised at once: `QueryTimeoutError`
+    (running a slow statement again only doubles the wait), `SchemaError`,
+    `DuplicateError`, ..., and `CommitOutcomeUnknownError`: when the
+    connection died while COMMIT was on its way, the work may already be
+    saved, and running it again could save it twice (see the README).
 
-    `func` must be one whole unit of work: let it open its own session
-    (`with get_session() as session: ...`), so a retry starts a new transaction.
+    `func` must open its own session (`with get_session() as session: ...`),
+    so a retry starts a new transaction.
     """
     if max_retries < 1:
         raise ValueError(f"max_retries must be at least 1, got {max_retries}")
@@ -323,31 +340,28 @@ def execute_with_retry{{ "[T]" if type_params }}(
         try:
             return func()
         except Exception as error:
-            if not is_connection_error(error):
+            problem = (
+                translate(error, get_db_url())
+                if isinstance(error, SQLAlchemyError)
+                else error
+            )
+            if not isinstance(problem, DatabaseConnectionError | TransientError):
                 raise
-            reason = _reason(error)
             if attempt >= max_retries:
-                url = (
-                    error.url
-                    if isinstance(error, DatabaseConnectionError)
-                    else get_db_url()
-                )
-                raise DatabaseConnectionError(url, reason, attempts=attempt) from error
+                if isinstance(problem, DatabaseConnectionError):
+                    raise DatabaseConnectionError(
+                        problem.url, problem.reason, attempts=attempt
+                    ) from error
+                if problem is error:
+                    raise
+                raise problem from error
             wait = delay * 2 ** (attempt - 1)
             logger.warning(
-                "database unreachable (attempt %d of %d), retrying in %.2f s: %s",
+                "%s (attempt %d of %d), retrying in %.2f s",
+                problem,
                 attempt,
                 max_retries,
                 wait,
-                reason,
             )
             time.sleep(wait)
             attempt += 1
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, DatabaseConnectionError):
-        return error.reason
-    if isinstance(error, SQLAlchemyError):
-        return first_line(error)
-    return str(error)
