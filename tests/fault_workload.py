@@ -9,6 +9,9 @@ restart. It prints "warm" once the pool is in use, so the caller can restart
 the server, then one JSON line with what happened.
 MODE "budget": one operation with a small retry budget, against a server the
 caller has stopped; prints one JSON line with the error.
+MODE "frozen": one `SELECT 1` unit of work after the pool is warm; prints
+"warm", waits for a line on stdin (the caller freezes the server first), then
+prints one JSON line: how long the call took and its error, if any.
 """
 
 from __future__ import annotations
@@ -56,6 +59,19 @@ def main(package: str, mode: str, operations: int) -> dict[str, Any]:
             name = f"op-{number}"
             if repository.get_by_username(name) is None:
                 repository.create(name, f"{name}@example.com", "pw")
+
+    if mode == "frozen":
+        with database.get_session() as session:
+            session.execute(select(1))
+        print("warm", flush=True)
+        sys.stdin.readline()
+        started = time.perf_counter()
+        try:
+            with database.get_session() as session:
+                session.execute(select(1))
+        except errors.DataLayerError as error:
+            return {"error": str(error), "seconds": time.perf_counter() - started}
+        return {"error": None, "seconds": time.perf_counter() - started}
 
     if mode == "budget":
         started = time.perf_counter()

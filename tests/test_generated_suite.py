@@ -186,3 +186,21 @@ def test_pip_install_and_suite_on_python_313(
     assert "Python 3.13" in suite.result.stdout
     suite.assert_green(skipped={FAULTS_FILE: FAULTS_SKIPPED})  # without --faults
     server.admin(f"DROP DATABASE IF EXISTS {server.database}_py313_test WITH (FORCE)")
+
+
+@pytest.mark.server
+def test_a_mariadb_url_runs_the_server_tests(
+    render: Renderer, server_factory: Callable[[str], Server], tmp_path: Path
+) -> None:
+    """TEST_DATABASE_URL spelled `mariadb+pymysql://`: the server tests run."""
+    server = server_factory("mysql")
+    project = render(database_backend="mysql")
+    url = server.url(f"{server.database}_mariadb_test").set(
+        drivername="mariadb+pymysql"
+    )
+    env = project_env(
+        project, CI="true", TEST_DATABASE_URL=url.render_as_string(hide_password=False)
+    )
+    suite = run_suite(project, env, tmp_path / "report.xml", "tests/test_server.py")
+    suite.assert_green()
+    assert "database: mariadb+pymysql://" in suite.header

@@ -144,3 +144,57 @@ def test_outage_longer_than_the_retry_budget(live: LiveProject) -> None:
     assert f"@{live.server.env()['DB_HOST']}:{live.server.env()['DB_PORT']}/" in message
     assert "after 3 attempts" in message
     assert live.server.password not in result.output
+
+
+#: How long the frozen-server test keeps a PostgreSQL server frozen.
+FROZEN_SECONDS = 4.0
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("backend", RESTART_BACKENDS)
+def test_a_frozen_server(live: LiveProject) -> None:
+    """A server stopped with SIGSTOP: its kernel still acknowledges packets, so
+    only a client-side timeout can end the wait. PyMySQL has one (the read
+    timeout: DB_STATEMENT_TIMEOUT + DB_CONNECT_TIMEOUT); libpq has none, and
+    the call waits as long as the server is frozen (the documented limit)."""
+    env = {**live.env, "DB_STATEMENT_TIMEOUT": "1", "DB_CONNECT_TIMEOUT": "2"}
+    workload = subprocess.Popen(
+        [sys.executable, str(WORKLOAD), "my_service", "frozen"],
+        cwd=live.path,
+        env={**os.environ, **env},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert workload.stdout is not None
+    assert workload.stdin is not None
+    assert workload.stdout.readline().strip() == "warm"
+    live.instance.freeze()
+    try:
+        workload.stdin.write("go\n")
+        workload.stdin.flush()
+        if live.backend == "postgresql":
+            time.sleep(FROZEN_SECONDS)
+            assert workload.poll() is None  # still waiting
+        else:
+            workload.wait(30)
+    finally:
+        live.instance.thaw()
+    out, err = workload.communicate(timeout=60)
+    assert workload.returncode == 0, err
+    outcome = json.loads(out.strip().splitlines()[-1])
+    FROZEN[live.backend] = outcome["seconds"]
+    if live.backend == "postgresql":
+        assert outcome["error"] is None  # answered once thawed
+        assert outcome["seconds"] >= FROZEN_SECONDS
+    else:
+        # The pool's pre-ping read times out (1 + 2 s), then the reconnect's
+        # read of the server's greeting does too: twice the read timeout.
+        assert outcome["error"].startswith("cannot reach the database at ")
+        assert outcome["seconds"] < 2 * (1 + 2) + 1, outcome
+    assert live.server.password not in out + err
+
+
+#: What the frozen-server test measured, per backend (seconds), for the summary.
+FROZEN: dict[str, float] = {}
