@@ -183,10 +183,13 @@ def project_env(project: Path, **extra: str) -> dict[str, str]:
     env = {
         "PYTHONPATH": str(project / "src"),
         "PYTHONDONTWRITEBYTECODE": "1",
-        # What a developer's shell may have set must not leak into the project.
+        # What a developer's shell may have set must not leak into the project,
+        # nor pytest-xdist's worker name, should this suite run under it.
         "DATABASE_URL": "",
         "TEST_DATABASE_URL": "",
         "CI": "",
+        "ENV_FILE": "",
+        "PYTEST_XDIST_WORKER": "",
     }
     env.update(extra)
     return env
