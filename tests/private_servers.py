@@ -153,7 +153,30 @@ class PrivateServer:
 
     stop_signal: ClassVar[int] = signal.SIGTERM
 
+    @staticmethod
+    def missing_binaries() -> str | None:
+        """Which server programs are missing here (None: none)."""
+        raise NotImplementedError
+
     # Shared behaviour.
+
+    @classmethod
+    def available(cls) -> str | None:
+        """Why this kind of private server cannot run here (None: it can)."""
+        missing = cls.missing_binaries()
+        if missing:
+            return missing
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam(cls.service_user)
+            except KeyError:
+                return f"running as root, and there is no `{cls.service_user}` user to run the server as"
+        return None
+
+    @property
+    def data(self) -> Path:
+        assert self.base is not None
+        return self.base / "data"
 
     @property
     def as_root(self) -> bool:
@@ -369,22 +392,11 @@ class PrivatePostgres(PrivateServer):
         self.bindir = postgres_bindir()
 
     @staticmethod
-    def available() -> str | None:
-        """Why a private PostgreSQL cannot run here (None: it can)."""
+    def missing_binaries() -> str | None:
         bindir = postgres_bindir()
         if bindir is None or not (bindir / "postgres").exists():
             return "no PostgreSQL server binaries (initdb, postgres): set TEMPLATE_TEST_PG_BINDIR"
-        if os.geteuid() == 0:
-            try:
-                pwd.getpwnam(PrivatePostgres.service_user)
-            except KeyError:
-                return "running as root, and there is no `postgres` user to run PostgreSQL as"
         return None
-
-    @property
-    def data(self) -> Path:
-        assert self.base is not None
-        return self.base / "data"
 
     @property
     def admin_url(self) -> URL:
@@ -495,21 +507,10 @@ class PrivateMariaDB(PrivateServer):
         return install, server
 
     @staticmethod
-    def available() -> str | None:
-        """Why a private MariaDB cannot run here (None: it can)."""
+    def missing_binaries() -> str | None:
         if None in PrivateMariaDB.binaries():
             return "no MariaDB server binaries (mariadb-install-db, mariadbd)"
-        if os.geteuid() == 0:
-            try:
-                pwd.getpwnam(PrivateMariaDB.service_user)
-            except KeyError:
-                return "running as root, and there is no `mysql` user to run MariaDB as"
         return None
-
-    @property
-    def data(self) -> Path:
-        assert self.base is not None
-        return self.base / "data"
 
     @property
     def log(self) -> Path:

@@ -36,44 +36,23 @@ def test_freeze_and_thaw() -> None:
     ):
         # PostgreSQL: psycopg has no client timeout for a query, only for
         # connecting; a connection opened before the freeze just waits.
-        waiting = psycopg.connect(
-            host=postgres.host, port=postgres.port, user="root", dbname="postgres"
-        )
+        waiting = postgres.connect(timeout=30)
         postgres.freeze()
         assert mariadb.is_up(), "freezing PostgreSQL froze MariaDB too"
         pending = pool.submit(lambda: waiting.execute("SELECT 1").fetchone())
         started = time.perf_counter()
         with pytest.raises(psycopg.OperationalError):
-            psycopg.connect(
-                host=postgres.host,
-                port=postgres.port,
-                user="root",
-                dbname="postgres",
-                connect_timeout=TIMEOUT,
-            )
+            postgres.connect(TIMEOUT)
         assert TIMEOUT * 0.75 <= elapsed_since(started) < TIMEOUT * 5
         assert not pending.done(), "a frozen PostgreSQL answered"
         postgres.thaw()
         assert pending.result(timeout=10) == (1,)  # the waiting query completes
         waiting.close()
-        with psycopg.connect(
-            host=postgres.host,
-            port=postgres.port,
-            user="root",
-            dbname="postgres",
-            connect_timeout=TIMEOUT,
-        ) as connection:
+        with postgres.connect(TIMEOUT) as connection:
             assert connection.execute("SELECT 1").fetchone() == (1,)
 
         # MariaDB: PyMySQL gives up on a read after read_timeout.
-        connection = pymysql.connect(
-            host=mariadb.host,
-            port=mariadb.port,
-            user="root",
-            password="",
-            connect_timeout=TIMEOUT,
-            read_timeout=TIMEOUT,
-        )
+        connection = mariadb.connect(TIMEOUT)
         mariadb.freeze()
         assert postgres.is_up(), "freezing MariaDB froze PostgreSQL too"
         started = time.perf_counter()
@@ -82,14 +61,7 @@ def test_freeze_and_thaw() -> None:
         assert TIMEOUT * 0.75 <= elapsed_since(started) < TIMEOUT * 5
         connection.close()
         mariadb.thaw()
-        connection = pymysql.connect(
-            host=mariadb.host,
-            port=mariadb.port,
-            user="root",
-            password="",
-            connect_timeout=TIMEOUT,
-            read_timeout=TIMEOUT,
-        )
+        connection = mariadb.connect(TIMEOUT)
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             assert cursor.fetchone() == (1,)
