@@ -33,10 +33,27 @@ def test_uv_sync_then_pytest_and_pre_commit(
     assert " passed" in tests.stdout
     assert "failed" not in tests.stdout
     assert run(["git", "init", "-q"], project).returncode == 0
+    install = run([uv, "run", "--no-sync", "pre-commit", "install"], project, env)
+    assert install.returncode == 0, install.output
     assert run(["git", "add", "-A"], project).returncode == 0
-    hooks = run(
-        [uv, "run", "--no-sync", "pre-commit", "run", "--all-files"], project, env
+    # The first commit from a shell with no environment on PATH: the hooks
+    # find the project's tools themselves (scripts/venv-tool).
+    bare = {**env, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    commit = run(
+        [
+            "git",
+            "-c",
+            "user.name=New",
+            "-c",
+            "user.email=new@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "first",
+        ],
+        project,
+        bare,
     )
-    assert hooks.returncode == 0, hooks.output
+    assert commit.returncode == 0, commit.output
     for hook in ("ruff check", "ruff format", "mypy --strict", "keep .env out of git"):
-        assert hook in hooks.stdout
+        assert hook in commit.output
