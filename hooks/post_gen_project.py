@@ -67,6 +67,7 @@ UNNEEDED = {
     "docker-compose.yml": not COMPOSE,
     "docker": not (COMPOSE and SERVER and INIT_SCRIPTS),
     "tests/test_server.py": not SERVER,
+    f"src/{PACKAGE}/infra/timeouts.py": not SERVER,
     "tests/test_faults.py": not SERVER,
     ".github": CI != "github",
     ".gitlab-ci.yml": CI != "gitlab",

@@ -166,14 +166,6 @@ def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
     return DataLayerError(f"database error: {reason}")
 
 
-def is_retryable(error: BaseException) -> bool:
-    """Whether running the unit of work again may succeed: the connection
-    failed before COMMIT, or the database gave the transaction up."""
-    if isinstance(error, SQLAlchemyError):
-        error = translate(error, URL.create("unknown"))
-    return isinstance(error, DatabaseConnectionError | TransientError)
-
-
 def first_line(error: SQLAlchemyError) -> str:
     """The driver's own message, first line only (no SQL, no parameters)."""
     source = error.orig if isinstance(error, DBAPIError) else error

@@ -13,9 +13,6 @@ normally, rolls back when it raises, and always closes the session.
 from __future__ import annotations
 
 import logging
-{%- if db.server and cookiecutter.database_backend != "oracle" %}
-import math
-{%- endif %}
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +28,9 @@ from ..errors import DatabaseConnectionError, TransientError, translate
 from ..settings import Settings, get_settings
 from .commit_outcome import track_commit_outcome
 from .monitoring import log_slow_queries
+{%- if db.server %}
+from .timeouts import apply_server_timeouts
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 {%- if not type_params %}
@@ -66,13 +66,6 @@ def get_db_url(settings: Settings | None = None) -> URL:
 
 
 {% filter trim %}{% include "backends/" ~ cookiecutter.database_backend ~ "/server_url.py" %}{% endfilter %}
-
-
-{% filter trim %}{% include "backends/" ~ cookiecutter.database_backend ~ "/timeouts.py" %}{% endfilter %}
-
-
-def _milliseconds(seconds: float) -> int:
-    return round(seconds * 1000)
 {%- endif %}
 
 

@@ -176,18 +176,23 @@ class DatabaseCreationError(Exception):
     """The server answered, but refused to create the test database."""
 
 
+def _connects(url: URL) -> bool:
+    try:
+        check_connection(url)
+    except DBAPIError:
+        return False
+    return True
+
+
 def ensure_database(url: URL) -> None:
     """Create `url`'s database unless it exists.
 
     DBAPIError when the server cannot be reached or refuses the login;
     DatabaseCreationError when it refuses to create the database.
     """
-    try:
-        check_connection(url)
-    except DBAPIError:
-        pass  # missing, or the server is down: connecting to the server tells which
-    else:
+    if _connects(url):
         return
+    # Missing, or the server is down: connecting to the server tells which.
     admin = create_engine(
         url.set(database=ADMIN_DATABASE),
         poolclass=NullPool,
@@ -206,6 +211,8 @@ def ensure_database(url: URL) -> None:
                 connection.exec_driver_sql(f"CREATE DATABASE {name}")
 {%- endif %}
             except DBAPIError as error:
+                if _connects(url):  # another run created it meanwhile
+                    return
                 where = url.set(database=ADMIN_DATABASE).render_as_string(
                     hide_password=True
                 )
