@@ -68,6 +68,7 @@ UNNEEDED = {
     "docker": not (COMPOSE and SERVER and INIT_SCRIPTS),
     "tests/test_server.py": not SERVER,
     f"src/{PACKAGE}/infra/timeouts.py": not SERVER,
+    "scripts/wait_for_database.py": not SERVER,
     "tests/test_faults.py": not SERVER,
     ".github": CI != "github",
     ".gitlab-ci.yml": CI != "gitlab",
