@@ -3,7 +3,7 @@
 Meant for throwaway databases (a demo, a notebook). Build a database you keep
 with `alembic upgrade head` instead, so later migrations apply on top of it.
 
-    python scripts/create_tables.py
+    uv run python scripts/create_tables.py
 """
 
 from __future__ import annotations
