@@ -26,7 +26,8 @@ The suite erases the database it runs in, so it refuses to start, with one
 line, when that database is the development one by any route, or when its name
 does not contain "test" (unless TEST_DATABASE_MAY_BE_ERASED=true). The schema
 is built with `alembic upgrade head`, so every run also tests the migrations,
-and torn down with `alembic downgrade base` at the end.
+and torn down with `alembic downgrade base` at the end (Alembic's own table
+included).
 
 During a test, `get_engine()`, `get_session_maker()` and `get_session()` lead
 into the test's transaction (fixtures `db_session`, `session_factory`), or
@@ -66,6 +67,8 @@ from {{ cookiecutter.package_name }}.infra import database, testing
 from {{ cookiecutter.package_name }}.models import Base
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: Alembic's table of the applied revision.
+ALEMBIC_VERSION = Table("alembic_version", MetaData())
 #: What a test that goes around the fixtures is told.
 USE_THE_FIXTURES = (
     "this test would connect outside its transaction, and what it commits would "
@@ -192,7 +195,8 @@ def choose_test_database(config: pytest.Config) -> SuiteDatabase:
     return SuiteDatabase(
         testing.IN_MEMORY_SQLITE,
         f"in-memory SQLite, because {problem} "
-        "(start the server, e.g. `docker compose up -d db`, or set TEST_DATABASE_URL)",
+        "(start the server as README.md shows in Run against the real server, "
+        "or set TEST_DATABASE_URL)",
         fallback=True,
     )
 
@@ -231,11 +235,12 @@ def test_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     with migrating(engine) as connection:
         # What a previous, interrupted run may have left.
         Base.metadata.drop_all(connection)
-        Table("alembic_version", MetaData()).drop(connection, checkfirst=True)
+        ALEMBIC_VERSION.drop(connection, checkfirst=True)
         command.upgrade(make_alembic_config(connection), "head")
     yield engine
     with migrating(engine) as connection:
         command.downgrade(make_alembic_config(connection), "base")
+        ALEMBIC_VERSION.drop(connection)  # leave the database as empty as it was
     engine.dispose()
 
 
