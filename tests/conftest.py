@@ -476,6 +476,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"hostile answers: {counts['tried']} tried, {counts['accepted']} accepted, "
             f"{counts['rejected']} rejected"
         )
+    walks = sys.modules.get("test_walks")
+    for seconds, step in sorted(getattr(walks, "STEP_TIMES", []), reverse=True)[:12]:
+        terminalreporter.write_line(f"walk step {seconds:6.1f} s  {step[:110]}")
     if EMULATOR_TIMES:
         terminalreporter.write_line(
             f"BigQuery emulator: ready {EMULATOR_TIMES['start']:.1f} s after launch"

@@ -1,0 +1,457 @@
+"""The generated READMEs and CI jobs, run line by line as a user and CI would.
+
+Each walk renders a fresh project and runs its commands as written, in order,
+from a shell with uv and the machine's Pythons on PATH and no environment
+activated. The stand-ins are few and fixed:
+
+- a `docker compose up`/`run` line creates, on the local server, what its
+  services would create on a fresh volume (walks.compose_creates): the login
+  and the databases, with the passwords from the generated `.env`;
+- the CI jobs run after the README, in the same project with `.env` taken
+  away (a checkout has none; the environment `uv sync` made is shared), with
+  their own variables, the service's host mapped to 127.0.0.1 and the
+  service's fixed login created on the local server, as its image would;
+- mypy keeps its cache in one folder for all walks (`MYPY_CACHE_DIR`), so
+  SQLAlchemy is analysed once per run.
+
+SQL Server and Oracle cannot run here: for them, and for every server backend,
+the order of the steps is checked statically (a step that connects comes after
+the step that creates what it connects to).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dotenv import dotenv_values
+from sqlalchemy import create_engine, inspect, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from conftest import (
+    ADMIN_URLS,
+    CONTEXT,
+    DROP_DATABASE,
+    DROP_USER,
+    SERVER_BACKENDS,
+    Renderer,
+    Server,
+    missing,
+)
+from walks import (
+    Login,
+    Step,
+    compose_creates,
+    github_steps,
+    gitlab_steps,
+    image_login,
+    load_yaml,
+    readme_steps,
+)
+
+#: How long each step took (seconds, step), for the summary.
+STEP_TIMES: list[tuple[float, str]] = []
+
+#: What a developer's shell may hold that a new user's does not.
+SCRUBBED = {
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "CI",
+    "ENV_FILE",
+    "DATABASE_URL",
+    "TEST_DATABASE_URL",
+    "TEST_DATABASE_MAY_BE_ERASED",
+    "BIGQUERY_EMULATOR_HOST",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    # This machine's own setting; a user's Python writes bytecode.
+    "PYTHONDONTWRITEBYTECODE",
+}
+
+
+def quoted(value: str, backend: str) -> str:
+    """`value` as an SQL string literal."""
+    if backend == "mysql":
+        value = value.replace("\\", "\\\\")
+    return "'" + value.replace("'", "''") + "'"
+
+
+#: What a backend's image runs for its login: PostgreSQL's makes
+#: POSTGRES_USER a superuser owning its database; MariaDB's grants
+#: MARIADB_USER everything on its database (and the initdb script, on the
+#: test database).
+IMAGE_SQL: dict[str, Callable[[Login, set[str]], list[str]]] = {
+    "postgresql": lambda login, databases: [
+        f'CREATE ROLE "{login.user}" SUPERUSER LOGIN PASSWORD '
+        + quoted(login.password, "postgresql"),
+        *(f'CREATE DATABASE "{name}" OWNER "{login.user}"' for name in databases),
+    ],
+    "mysql": lambda login, databases: [
+        *(
+            f"CREATE USER '{login.user}'@'{host}' IDENTIFIED BY "
+            + quoted(login.password, "mysql")
+            for host in ("%", "localhost")
+        ),
+        *(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4" for name in databases),
+        *(
+            f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{login.user}'@'{host}'"
+            for name in databases
+            for host in ("%", "localhost")
+        ),
+    ],
+}
+
+
+class LocalServer:
+    """The local server of a backend, standing in for its container: logins
+    and databases made for one walk, dropped afterwards."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.admin_url = make_url(ADMIN_URLS[backend])
+        self.made: list[Server] = []
+
+    def create(self, login: Login, databases: set[str]) -> None:
+        # Every database a walk makes starts with the shortest created name
+        # ("<name>", "<name>_test", "<name>_test_gw0"): dropped by that prefix.
+        prefix = min(databases, key=len)
+        server = Server(
+            self.backend, self.admin_url, login.user, login.password, prefix
+        )
+        self.drop(server)  # what an interrupted run may have left
+        self.made.append(server)
+        server.admin(*IMAGE_SQL[self.backend](login, databases))
+
+    def tables(self, database: str) -> set[str]:
+        engine = create_engine(
+            self.admin_url.set(database=database), poolclass=NullPool
+        )
+        try:
+            with engine.connect() as connection:
+                return set(inspect(connection).get_table_names())
+        finally:
+            engine.dispose()
+
+    def drop(self, server: Server) -> None:
+        server.admin(
+            *(DROP_DATABASE[self.backend].format(name) for name in server.databases()),
+            *DROP_USER[self.backend](server),
+        )
+
+    def close(self) -> None:
+        for server in self.made:
+            self.drop(server)
+
+
+@pytest.fixture
+def local_server() -> Iterator[Callable[[str], LocalServer]]:
+    made: list[LocalServer] = []
+
+    def make(backend: str) -> LocalServer:
+        server = LocalServer(backend)
+        try:
+            Server(backend, server.admin_url, "", "", "").admin("SELECT 1")
+        except DBAPIError as error:
+            missing(f"{backend} server unreachable: {error.orig}")
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def user_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A new user's PATH: uv and the machine's Pythons, no virtual environment."""
+    uv = shutil.which("uv")
+    if uv is None:
+        missing("uv is not installed")
+    bin_dir = tmp_path_factory.mktemp("user-bin")
+    (bin_dir / "uv").symlink_to(Path(str(uv)).resolve())
+    outside_venvs = [
+        entry
+        for entry in os.environ["PATH"].split(os.pathsep)
+        if entry and not (Path(entry).parent / "pyvenv.cfg").exists()
+    ]
+    return os.pathsep.join([str(bin_dir), *outside_venvs])
+
+
+@pytest.fixture(scope="module")
+def walk_env(
+    user_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in SCRUBBED and not name.startswith(("DB_", "PYTEST_", "BQ_"))
+    }
+    env.update(
+        PATH=user_path,
+        UV_PYTHON_DOWNLOADS="never",
+        MYPY_CACHE_DIR=str(tmp_path_factory.mktemp("walk-mypy-cache")),
+    )
+    return env
+
+
+@dataclass
+class Walk:
+    """Runs a project's steps in a shell, failing with the step's origin."""
+
+    project: Path
+    env: dict[str, str]
+    secret: str | None = None
+
+    def run(self, step: Step, command: str | None = None) -> str:
+        command = command or step.command
+        started = time.perf_counter()
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", command],
+            cwd=self.project,
+            env={**self.env, **step.env},
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        output = done.stdout + done.stderr
+        STEP_TIMES.append(
+            (time.perf_counter() - started, f"{self.project.name}: {command}")
+        )
+        assert done.returncode == 0, (
+            f"{step.where}: `{command}` exited with {done.returncode}:\n{output[-4000:]}"
+        )
+        if self.secret:
+            assert self.secret not in output, f"{step.where}: the password was shown"
+        return output
+
+
+def suite_database(output: str) -> str:
+    """What the generated suite said it runs on (its first `database:` line)."""
+    return next(line for line in output.splitlines() if line.startswith("database: "))
+
+
+def fresh(render: Renderer, backend: str, **answers: Any) -> Path:
+    """A project rendered for this walk alone: its names are the run's own."""
+    return render(
+        database_backend=backend,
+        project_name=f"Walk {secrets.token_hex(4)}",
+        **answers,
+    )
+
+
+def ci_login(facts: dict[str, Any]) -> Login:
+    login = image_login(facts, facts["ci_env"])
+    assert login is not None
+    return login
+
+
+# --- the walks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "install"),
+    [
+        ("sqlite", "uv"),
+        ("sqlite", "pip"),
+        pytest.param("postgresql", "uv", marks=pytest.mark.server),
+        pytest.param("mysql", "uv", marks=pytest.mark.server),
+    ],
+)
+def test_walk(
+    render: Renderer,
+    local_server: Callable[[str], LocalServer],
+    walk_env: dict[str, str],
+    python313: Path,
+    backend: str,
+    install: str,
+    tmp_path: Path,
+) -> None:
+    """The README's commands in order, then (with uv) the CI jobs' steps in
+    the same project, as a checkout: the environment is shared, `.env` is not.
+
+    With pip: the README's `# or:` install, on Python 3.13, and then the
+    activated environment instead of `uv run`.
+    """
+    facts = CONTEXT["_backends"][backend]
+    project = fresh(render, backend)
+    dotenv = {k: v or "" for k, v in dotenv_values(project / ".env").items()}
+    env = dict(walk_env)
+    if install == "pip":  # the newest Python here is the one on PATH
+        env["PATH"] = f"{python313.parent}{os.pathsep}{env['PATH']}"
+    server = local_server(backend) if facts["server"] else None
+    walk = Walk(project, env, dotenv.get("DB_PASSWORD"))
+    walk_readme(walk, facts, install, server, dotenv)
+    if backend == "sqlite":
+        # The first commit, from a shell with no environment on PATH: the
+        # pre-commit hooks find the project's tools themselves.
+        commit(project, env, tmp_path)
+    if install == "uv":
+        (project / ".env").rename(tmp_path / "dotenv")  # not in a checkout
+        walk_ci(render, project, backend, server, walk_env)
+
+
+def walk_readme(
+    walk: Walk,
+    facts: dict[str, Any],
+    install: str,
+    server: LocalServer | None,
+    dotenv: dict[str, str],
+) -> None:
+    project = walk.project
+    steps = readme_steps((project / "README.md").read_text(encoding="utf-8"))
+    assert any(step.alternative for step in steps)
+    server_started = False
+    for step in steps:
+        if step.compose:
+            assert server is not None, f"{step.where}: compose in a SQLite project"
+            login, databases = compose_creates(
+                step, load_yaml(project / "docker-compose.yml"), facts, dotenv
+            )
+            assert login is not None
+            server.create(login, databases)
+            server_started = True
+            continue
+        if install == "pip" and step.alternative:
+            output = walk.run(step, step.alternative)
+        elif install == "pip":
+            command = re.sub(r"\buv run ", "", step.command)
+            output = walk.run(step, f". .venv/bin/activate && {command}")
+        else:
+            output = walk.run(step)
+        if step.runs("pytest") and server_started:
+            assert "in-memory SQLite" not in suite_database(output), step.where
+    assert (project / ".venv" / "bin" / "python").exists()
+    if server is not None:
+        assert server_started, "the README never starts the server"
+        # The suite leaves its database as empty as it found it.
+        assert server.tables(dotenv["DB_NAME"] + "_test") == set()
+        assert server.tables(dotenv["DB_NAME"]) >= {"users", "profiles"}
+
+
+def walk_ci(
+    render: Renderer,
+    project: Path,
+    backend: str,
+    server: LocalServer | None,
+    walk_env: dict[str, str],
+) -> None:
+    """The GitHub job's `run:` steps, then the GitLab job's script lines that
+    differ from them (GitLab runs its script in one shell)."""
+    facts = CONTEXT["_backends"][backend]
+    workflow = load_yaml(project / ".github/workflows/ci.yml")
+    job = workflow["jobs"]["test"]
+    ci_env = {
+        **walk_env,
+        "CI": "true",
+        "UV_PYTHON": job["strategy"]["matrix"]["python-version"][0],
+    }
+    secret = None
+    if server is not None:
+        login = ci_login(facts)
+        server.create(login, set(login.databases))
+        secret = login.password
+    github_env = {**ci_env, "GITHUB_ACTIONS": "true", **job.get("env", {})}
+    walk = Walk(project, github_env, secret)
+    walked = set()
+    for step in github_steps(workflow):
+        output = walk.run(step)
+        if not step.env:
+            walked.add(step.command)
+        if step.runs("pytest") and server is not None:
+            assert facts["drivername"] in suite_database(output), step.where
+    gitlab = render(database_backend=backend, ci_provider="gitlab")
+    pipeline = load_yaml(gitlab / ".gitlab-ci.yml")
+    variables = {
+        name: str(value).replace("@db:", "@127.0.0.1:")
+        for name, value in pipeline["test"].get("variables", {}).items()
+    }
+    script = "\n".join(
+        f": {step.command!r}" if step.command in walked else step.command
+        for step in gitlab_steps(pipeline)
+    )
+    env = {**ci_env, "GITLAB_CI": "true", **variables}
+    Walk(project, env, secret).run(Step(script, "GitLab job"))
+
+
+def commit(project: Path, env: dict[str, str], home: Path) -> None:
+    git = ["git", "-c", "user.name=New", "-c", "user.email=new@example.com"]
+    bare = {**env, "PATH": "/usr/bin:/bin", "HOME": str(home)}
+    for command in (["add", "-A"], ["commit", "-q", "-m", "first"]):
+        done = subprocess.run(
+            [*git, *command],
+            cwd=project,
+            env=bare,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    hooks = done.stdout + done.stderr
+    for hook in ("ruff check", "ruff format", "mypy --strict", "keep .env out of git"):
+        assert hook in hooks
+
+
+# --- the order of the steps, on every server backend ----------------------------
+
+
+def connects(step: Step, server_started: bool) -> bool:
+    """Whether `step` needs the server: Alembic always, pytest once a server
+    is meant to be up (before that, it falls back to SQLite)."""
+    return step.runs("alembic") or (server_started and step.runs("pytest"))
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_readme_creates_before_it_connects(render: Renderer, backend: str) -> None:
+    facts = CONTEXT["_backends"][backend]
+    project = render(database_backend=backend)
+    dotenv = {k: v or "" for k, v in dotenv_values(project / ".env").items()}
+    compose = load_yaml(project / "docker-compose.yml")
+    owned = "DB_NAME" if facts["test_database_part"] == "database" else "DB_USER"
+    created: set[str] = set()
+    started = False
+    for step in readme_steps((project / "README.md").read_text(encoding="utf-8")):
+        if step.compose:
+            created |= compose_creates(step, compose, facts, dotenv)[1]
+            started = True
+        elif step.runs("alembic"):
+            assert dotenv[owned] in created, f"{step.where}: {step.command}"
+        elif connects(step, started):
+            assert dotenv[owned] + "_test" in created, f"{step.where}: {step.command}"
+    assert started
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+def test_ci_creates_and_waits_before_it_connects(
+    render: Renderer, backend: str, provider: str
+) -> None:
+    facts = CONTEXT["_backends"][backend]
+    project = render(database_backend=backend, ci_provider=provider)
+    if provider == "github":
+        steps = github_steps(load_yaml(project / ".github/workflows/ci.yml"))
+    else:
+        steps = gitlab_steps(load_yaml(project / ".gitlab-ci.yml"))
+    url = make_url(facts["ci_url"].replace("{host}", "db"))
+    target = url.database if facts["test_database_part"] == "database" else url.username
+    login = image_login(facts, facts["ci_env"])
+    created = set(login.databases) if login else set()
+    waited = False
+    for step in steps:
+        if step.runs("scripts/wait_for_database.py"):
+            waited = True
+            if facts["admin_database"]:  # it creates the test database
+                created.add(str(target))
+        elif connects(step, server_started=True):
+            assert target in created, f"{step.where}: {step.command}"
+            assert waited, f"{step.where} connects before the server is ready"
