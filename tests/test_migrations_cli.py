@@ -22,8 +22,8 @@ def test_migration_cycle_and_drift(
     backend: str,
     tmp_path: Path,
 ) -> None:
-    """upgrade head, check, downgrade base, upgrade head, check; then a model
-    change that check must catch and autogenerate must turn into a revision."""
+    """A model change that check must catch and autogenerate must turn into a
+    revision (the plain cycle is walked in test_walks.py, as the README has it)."""
     server = server_factory(backend)
     project = tmp_path / "project"
     shutil.copytree(render(database_backend=backend), project)
@@ -37,10 +37,6 @@ def test_migration_cycle_and_drift(
         return result.output
 
     alembic("upgrade", "head")
-    assert "No new upgrade operations detected." in alembic("check")
-    alembic("downgrade", "base")
-    alembic("upgrade", "head")
-    assert "No new upgrade operations detected." in alembic("check")
     assert "0002 (head)" in alembic("current")
 
     user = project / "src" / "my_service" / "models" / "user.py"
