@@ -427,7 +427,8 @@ def bigquery_emulator(
     render: Renderer, python313: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A local BigQuery emulator for this run, started with a generated project's
-    own scripts/bigquery_emulator.py; its environment is kept in .tools/."""
+    own scripts/bigquery_emulator.py, from the project's folder as its README
+    says (it serves the .env's dataset); its environment is kept in .tools/."""
     project = render(database_backend="bigquery")
     script = str(project / "scripts" / "bigquery_emulator.py")
     home = TEMPLATE / ".tools" / "bigquery-emulator"
@@ -448,6 +449,7 @@ def bigquery_emulator(
                 "--python",
                 str(python313),
             ],
+            cwd=project,
             stdout=output,
             stderr=subprocess.STDOUT,
             env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
@@ -456,7 +458,9 @@ def bigquery_emulator(
         )
     try:
         ready = run(
-            [sys.executable, script, "--wait", "--port", port], project, timeout=300
+            [sys.executable, script, "--wait", "--port", port, "--home", str(home)],
+            project,
+            timeout=300,
         )
         if ready.returncode != 0 or server.poll() is not None:
             missing(f"the BigQuery emulator did not start: {log.read_text()[-2000:]}")
@@ -465,6 +469,9 @@ def bigquery_emulator(
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
+        # What it left in the shared home: the record --wait reads, its data.
+        (home / f"server-{port}.json").unlink(missing_ok=True)
+        shutil.rmtree(home / f"data-{port}", ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
