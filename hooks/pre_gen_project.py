@@ -31,21 +31,14 @@ PYTHON_VERSIONS = {{ cookiecutter._python_versions | tojson }}
 BACKENDS = {{ cookiecutter._backends | list | tojson }}
 CI_PROVIDERS = ["github", "gitlab", "none"]
 
-#: Import names of what the generated project installs (and so must not shadow),
-#: plus the folders that sit next to the package.
-TAKEN_IMPORT_NAMES = {
-    "alembic", "argon2", "dotenv", "mako", "markupsafe", "sqlalchemy", "greenlet",
-    "typing_extensions", "cffi", "cryptography", "pytest", "_pytest", "pluggy",
-    "iniconfig", "packaging", "mypy", "ruff", "pre_commit", "hatchling", "psycopg",
-    "psycopg_binary", "pymysql", "pyodbc", "pymssql", "oracledb", "sqlalchemy_bigquery",
-    "google", "tests", "migrations", "migrations_analytics", "scripts", "src",
-}
-#: Longest slug and package name. The package name also names the database
-#: ("<name>_test" must fit PostgreSQL's 63 bytes) and keeps imports on one line.
-MAX_SLUG = 60
-MAX_PACKAGE = 40
-SLUG = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
-PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+#: The naming rules, from local_extensions.py (which derives the defaults that
+#: pass them). The package name also names the database ("<name>_test" must
+#: fit PostgreSQL's 63 bytes) and must not shadow what the project imports.
+MAX_SLUG = {{ naming.max_slug }}
+MAX_PACKAGE = {{ naming.max_package }}
+SLUG = re.compile({{ naming.slug_pattern | literal }})
+PACKAGE = re.compile({{ naming.package_pattern | literal }})
+TAKEN_IMPORT_NAMES = set({{ naming.taken_import_names | tojson }})
 EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+")
 
 
@@ -62,8 +55,8 @@ def check_text(name, value, max_length, required=True):
     return []
 
 
-def problems():
-    a = ANSWERS
+def problems(a):
+    """One line per bad answer in `a`, each starting with the answer's name."""
     found = []
     found += check_text("project_name", a["project_name"], 200)
     found += check_text("description", a["description"], 500, required=False)
@@ -119,18 +112,22 @@ def problems():
             " with database_backend=bigquery the whole project is on BigQuery already"
             " (answer no, or choose another backend)"
         )
-    # Cookiecutter runs this hook inside the project folder it just created; if
-    # the folder already held files, generating would overwrite some of them.
-    if any(Path().iterdir()):
-        found.append(
-            f"project_slug: the folder {slug!r} already exists and is not empty;"
-            " remove it or choose another slug (nothing was overwritten)"
-        )
     return found
 
 
+def folder_problems(slug):
+    """Cookiecutter runs this hook inside the project folder it just created;
+    if the folder already held files, generating would overwrite some of them."""
+    if any(Path().iterdir()):
+        return [
+            f"project_slug: the folder {slug!r} already exists and is not empty;"
+            " remove it or choose another slug (nothing was overwritten)"
+        ]
+    return []
+
+
 def main():
-    found = problems()
+    found = problems(ANSWERS) + folder_problems(ANSWERS["project_slug"])
     for problem in found:
         print(f"error: {problem}", file=sys.stderr)
     if found:
