@@ -124,11 +124,13 @@ def project_dir(slug: object) -> str:
     """`slug` when it is a plain folder name, else a stand-in the hook will reject.
 
     Cookiecutter creates the project folder before any hook runs: an empty slug
-    would make it fail with "directory already exists", and "a/b" or "../x"
-    would create folders outside the project.
+    would make it fail with "directory already exists", "a/b" or "../x" would
+    create folders outside the project, and a name longer than the file system
+    allows (255 bytes) fails with "File name too long" and a traceback. No slug
+    longer than MAX_SLUG is accepted, so none needs a folder of its own.
     """
     text = str(slug)
-    if SAFE_FOLDER_NAME.fullmatch(text):
+    if SAFE_FOLDER_NAME.fullmatch(text) and len(text) <= MAX_SLUG:
         return text
     return f"invalid-project-slug-{secrets.token_hex(4)}"
 

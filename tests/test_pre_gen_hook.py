@@ -41,6 +41,9 @@ CASES = [
     ({"project_name": ""}, "project_name", "must not be empty"),
     ({"project_name": "   "}, "project_name", "must not be empty"),
     ({"project_name": "x" * 201, "project_slug": "x"}, "project_name", "at most 200"),
+    # Longer than a file name may be: refused by the hook, not by the file system.
+    ({"project_name": "x" * 300}, "project_name", "at most 200"),
+    ({"project_slug": "x" * 300}, "project_slug", "at most 60"),
     ({"project_name": "two\nlines", "project_slug": "x"}, "project_name", "U+000A"),
     ({"project_name": "bell\x07"}, "project_name", "U+0007"),
     ({"description": "tab\there"}, "description", "U+0009"),
