@@ -104,14 +104,10 @@ def problems(a):
             found.append(f"{name}: {a[name]!r} is not one of {', '.join(accepted)}")
     if not isinstance(a["use_docker_compose"], bool):
         found.append(f"use_docker_compose: {a['use_docker_compose']!r} is not yes or no")
+    # use_bigquery_analytics with database_backend=bigquery changes nothing
+    # (that project is on BigQuery already), so it is no error.
     if not isinstance(a["use_bigquery_analytics"], bool):
         found.append(f"use_bigquery_analytics: {a['use_bigquery_analytics']!r} is not yes or no")
-    elif a["use_bigquery_analytics"] and a["database_backend"] == "bigquery":
-        found.append(
-            "use_bigquery_analytics: adds BigQuery next to an operational database;"
-            " with database_backend=bigquery the whole project is on BigQuery already"
-            " (answer no, or choose another backend)"
-        )
     return found
 
 

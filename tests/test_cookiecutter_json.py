@@ -143,3 +143,11 @@ def test_prompts_state_the_naming_rules() -> None:
         "keyword",
     ):
         assert words in prompts["package_name"], words
+
+
+def test_the_analytics_prompt_says_what_it_adds() -> None:
+    """It spoke of "the guide's hybrid architecture", a guide the user never saw."""
+    prompt = CONTEXT["__prompts__"]["use_bigquery_analytics"]
+    assert "guide" not in prompt
+    assert "BigQuery for events and reports" in prompt
+    assert "application's own data" in prompt

@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -154,3 +155,19 @@ def test_a_name_starting_with_a_digit_generates(render: Renderer) -> None:
     project = render(project_name="3D Printer Service")
     assert project.name == "project-3d-printer-service"
     assert (project / "src" / "project_3d_printer_service" / "__init__.py").is_file()
+
+
+def test_the_analytics_readme_says_what_the_two_databases_are(
+    render: Renderer,
+) -> None:
+    """It spoke of "the guide's hybrid architecture", a guide the user never saw."""
+    readme = (
+        Path(render(database_backend="postgresql", use_bigquery_analytics=True))
+        / "README.md"
+    ).read_text(encoding="utf-8")
+    words = " ".join(readme.split())
+    assert "guide" not in words.lower()
+    assert (
+        "PostgreSQL, the operational database, keeps the application's own data"
+        in words
+    )

@@ -9,7 +9,7 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-from conftest import TEMPLATE
+from conftest import TEMPLATE, Renderer
 
 
 def refused(
@@ -71,11 +71,6 @@ CASES = [
     ({"author_email": "a@b"}, "author_email", "not an e-mail"),
     ({"author_email": "a b@example.com"}, "author_email", "not an e-mail"),
     ({"author_email": "<a@example.com>"}, "author_email", "not an e-mail"),
-    (
-        {"database_backend": "bigquery", "use_bigquery_analytics": True},
-        "use_bigquery_analytics",
-        "the whole project is on BigQuery already",
-    ),
 ]
 
 
@@ -118,3 +113,21 @@ def test_message_shows_what_was_given_and_what_is_accepted(
     [line] = refused(tmp_path, capfd, package_name="my-pkg")
     assert "'my-pkg'" in line
     assert "e.g. 'my_service'" in line
+
+
+def test_analytics_with_bigquery_is_accepted_and_changes_nothing(
+    render: Renderer,
+) -> None:
+    """A BigQuery project is the analytics side already: the answer cannot
+    matter, so it is no error."""
+    plain = render(database_backend="bigquery")
+    asked = render(database_backend="bigquery", use_bigquery_analytics=True)
+
+    def files(project: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(project)): p.read_bytes()
+            for p in project.rglob("*")
+            if p.is_file() and p.name != ".env" and "__pycache__" not in p.parts
+        }
+
+    assert files(asked) == files(plain)
