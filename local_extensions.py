@@ -5,6 +5,8 @@
 - `as_slug`, `as_package_name`: the defaults cookiecutter.json derives from
   the project name, valid for every name in any script (the rules are
   `NAMING` below; the pre-generation hook enforces them).
+- Loading it keeps cookiecutter's traceback out of a rejection by the
+  pre-generation hook, which has said why already.
 - Answers given on the command line stay text: cookiecutter would otherwise
   render `{{ ... }}` in them as a template (the interactive prompts do not).
   Before generation starts, only this template's own strings are rendered:
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import logging
 import re
 import secrets
 import sys
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+from cookiecutter.exceptions import FailedHookException
 from jinja2 import Environment
 from jinja2.ext import Extension
 from slugify import slugify
@@ -135,6 +139,26 @@ def project_dir(slug: object) -> str:
     return f"invalid-project-slug-{secrets.token_hex(4)}"
 
 
+class QuietRejection(logging.Filter):
+    """Drops cookiecutter's log record (with its traceback) for a failed
+    pre-generation hook: the hook has printed every problem already, and
+    cookiecutter's CLI still ends with its one line "Hook script failed"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            str(record.msg).startswith("Stopping generation because")
+            and record.args == ("pre_gen_project",)
+            and record.exc_info is not None
+            and isinstance(record.exc_info[1], FailedHookException)
+        )
+
+
+def quiet_rejections() -> None:
+    hooks_logger = logging.getLogger("cookiecutter.hooks")
+    if not any(isinstance(f, QuietRejection) for f in hooks_logger.filters):
+        hooks_logger.addFilter(QuietRejection())
+
+
 class TemplateExtension(Extension):
     """Adds the filters above, keeps typed answers as text, guards the folder name."""
 
@@ -146,6 +170,7 @@ class TemplateExtension(Extension):
         environment.filters["as_slug"] = as_slug
         environment.filters["as_package_name"] = as_package_name
         environment.globals["naming"] = NAMING
+        quiet_rejections()
 
     def preprocess(
         self, source: str, name: str | None, filename: str | None = None

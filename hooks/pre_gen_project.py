@@ -1,30 +1,52 @@
 """Check every answer before cookiecutter writes anything.
 
-Prints one line per problem (which answer, what was given, what is accepted)
-and exits with status 1. Cookiecutter then removes the project folder, unless
-it existed before (`--overwrite-if-exists`): then it is left as it was.
+Prints one line per problem (which answer, what was given, what is accepted),
+then a command that runs cookiecutter again with every answer given, the
+refused ones replaced by a placeholder to edit, and exits with status 1.
+Cookiecutter then removes the project folder, unless it existed before
+(`--overwrite-if-exists`): then it is left as it was.
 """
 
 import json
 import keyword
+import os
 import re
+import shlex
 import sys
 import unicodedata
 from pathlib import Path
 
-ANSWERS = json.loads(
+#: The answers, in the order cookiecutter asks for them.
+ANSWERS = dict(json.loads(
+    {{ [
+        ["project_name", cookiecutter.project_name],
+        ["project_slug", cookiecutter.project_slug],
+        ["package_name", cookiecutter.package_name],
+        ["description", cookiecutter.description],
+        ["author_name", cookiecutter.author_name],
+        ["author_email", cookiecutter.author_email],
+        ["python_version", cookiecutter.python_version],
+        ["database_backend", cookiecutter.database_backend],
+        ["use_bigquery_analytics", cookiecutter.use_bigquery_analytics],
+        ["use_docker_compose", cookiecutter.use_docker_compose],
+        ["ci_provider", cookiecutter.ci_provider],
+    ] | tojson | literal }}
+))
+#: What cookiecutter.json derives from the answers above: the command printed
+#: after a rejection leaves such answers out, so they follow an edited name.
+DERIVED = json.loads(
     {{ {
-        "project_name": cookiecutter.project_name,
-        "project_slug": cookiecutter.project_slug,
-        "package_name": cookiecutter.package_name,
-        "description": cookiecutter.description,
-        "author_name": cookiecutter.author_name,
-        "author_email": cookiecutter.author_email,
-        "python_version": cookiecutter.python_version,
-        "database_backend": cookiecutter.database_backend,
-        "use_bigquery_analytics": cookiecutter.use_bigquery_analytics,
-        "use_docker_compose": cookiecutter.use_docker_compose,
-        "ci_provider": cookiecutter.ci_provider,
+        "project_slug": cookiecutter.project_name | as_slug,
+        "package_name": cookiecutter.project_slug | as_package_name,
+    } | tojson | literal }}
+)
+#: Where the template came from and where the project goes, as cookiecutter
+#: was told (the template as typed: a path, a URL or an abbreviation).
+RUN = json.loads(
+    {{ {
+        "template": cookiecutter._template,
+        "checkout": cookiecutter._checkout,
+        "output_dir": cookiecutter._output_dir,
     } | tojson | literal }}
 )
 PYTHON_VERSIONS = {{ cookiecutter._python_versions | tojson }}
@@ -40,6 +62,8 @@ SLUG = re.compile({{ naming.slug_pattern | literal }})
 PACKAGE = re.compile({{ naming.package_pattern | literal }})
 TAKEN_IMPORT_NAMES = set({{ naming.taken_import_names | tojson }})
 EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+")
+#: What the printed command puts in place of a refused answer; refused itself.
+PLACEHOLDER = "<edit me>"
 
 
 def check_text(name, value, max_length, required=True):
@@ -102,12 +126,19 @@ def problems(a):
     for name, accepted in choices.items():
         if a[name] not in accepted:
             found.append(f"{name}: {a[name]!r} is not one of {', '.join(accepted)}")
-    if not isinstance(a["use_docker_compose"], bool):
-        found.append(f"use_docker_compose: {a['use_docker_compose']!r} is not yes or no")
     # use_bigquery_analytics with database_backend=bigquery changes nothing
     # (that project is on BigQuery already), so it is no error.
-    if not isinstance(a["use_bigquery_analytics"], bool):
-        found.append(f"use_bigquery_analytics: {a['use_bigquery_analytics']!r} is not yes or no")
+    for name in ("use_docker_compose", "use_bigquery_analytics"):
+        if not isinstance(a[name], bool):
+            found.append(f"{name}: {a[name]!r} is not yes or no")
+
+    # A placeholder from a command printed earlier is refused as such alone.
+    kept = {name for name, value in a.items() if value == PLACEHOLDER}
+    found = [line for line in found if line.split(":", 1)[0] not in kept]
+    found += [
+        f"{name}: still {PLACEHOLDER!r}, the placeholder of the suggested command; put your answer there"
+        for name in kept
+    ]
     return found
 
 
@@ -122,13 +153,52 @@ def folder_problems(slug):
     return []
 
 
+def cookiecutter_command():
+    """How cookiecutter was started, as far as the Python running it shows."""
+    python = Path(sys.executable).as_posix()
+    if os.environ.get("UV") and "/archive-v" in python:
+        return ["uvx", "cookiecutter"]
+    if "/pipx/.cache/" in python or "/.cache/pipx/" in python:
+        return ["pipx", "run", "cookiecutter"]
+    return ["cookiecutter"]
+
+
+def rerun_command(a, refused):
+    """The command that runs cookiecutter again with the answers `a`, without
+    questions; each refused answer is PLACEHOLDER. Derived answers that were
+    not typed are left out, so they follow the answers they come from."""
+    command = [*cookiecutter_command(), "--no-input", RUN["template"]]
+    if RUN["checkout"]:
+        command += ["--checkout", RUN["checkout"]]
+    here = os.environ.get("PWD")  # the shell's directory: cookiecutter's own chdir leaves it
+    if not here or os.path.realpath(here) != os.path.realpath(RUN["output_dir"]):
+        command += ["--output-dir", RUN["output_dir"]]
+    answers = []
+    for name, value in a.items():
+        if name in refused:
+            value = PLACEHOLDER
+        elif DERIVED.get(name) == value:
+            continue
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        answers.append(f"{name}={shlex.quote(str(value))}")
+    return " ".join([shlex.join(command), *answers])
+
+
 def main():
     found = problems(ANSWERS) + folder_problems(ANSWERS["project_slug"])
+    if not found:
+        return 0
     for problem in found:
         print(f"error: {problem}", file=sys.stderr)
-    if found:
-        print("Nothing was generated. Run cookiecutter again with other answers.", file=sys.stderr)
-    return 1 if found else 0
+    refused = {problem.split(":", 1)[0] for problem in found}
+    print(
+        f"Nothing was generated. To try again, replace each {PLACEHOLDER!r} in this command"
+        " and run it:",
+        file=sys.stderr,
+    )
+    print(f"  {rerun_command(ANSWERS, refused)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
