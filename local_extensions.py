@@ -5,8 +5,10 @@
 - `as_slug`, `as_package_name`: the defaults cookiecutter.json derives from
   the project name, valid for every name in any script (the rules are
   `NAMING` below; the pre-generation hook enforces them).
-- Loading it keeps cookiecutter's traceback out of a rejection by the
-  pre-generation hook, which has said why already.
+- Importing this module refuses, in one line, a cookiecutter older than 2.7
+  (those keep yes/no given on the command line as text), and keeps
+  cookiecutter's traceback out of a rejection by the pre-generation hook,
+  which has said why already.
 - Answers given on the command line stay text: cookiecutter would otherwise
   render `{{ ... }}` in them as a template (the interactive prompts do not).
   Before generation starts, only this template's own strings are rendered:
@@ -23,15 +25,59 @@ import keyword
 import logging
 import re
 import secrets
+import shlex
 import sys
 from collections.abc import Iterator
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
+import cookiecutter
 from cookiecutter.exceptions import FailedHookException
+from cookiecutter.generate import apply_overwrites_to_context
 from jinja2 import Environment
 from jinja2.ext import Extension
 from slugify import slugify
+
+#: The oldest cookiecutter that renders this template: 2.7 is the first to turn
+#: yes/no given on the command line into booleans (2.2 to 2.6 pass the text
+#: "no", which Jinja takes for true; 2.1 passes even the defaults as text).
+MINIMUM_COOKIECUTTER = "2.7"
+
+
+def reads_yes_no() -> bool:
+    """Whether this cookiecutter turns a yes/no answer given as text into a boolean.
+
+    Asked of cookiecutter itself rather than of its version number: 2.7.0
+    reports itself as 2.6.0 in `cookiecutter.__version__`.
+    """
+    answers = {"flag": False}
+    apply_overwrites_to_context(answers, {"flag": "no"})
+    return answers["flag"] is False
+
+
+def upgrade_hint(version: str, argv: list[str]) -> str:
+    """One line: the minimum, and the command line again with a current cookiecutter."""
+    command = Path(argv[0]).name if argv else ""
+    args = shlex.join(argv[1:]) if command.startswith("cookiecutter") else "<template>"
+    return (
+        f"this template needs cookiecutter {MINIMUM_COOKIECUTTER} or newer, not {version};"
+        f" run it with a current one: uvx cookiecutter {args}"
+        " (or pipx run cookiecutter ...)"
+    )
+
+
+def installed_version() -> str:
+    try:
+        return metadata.version("cookiecutter")
+    except metadata.PackageNotFoundError:  # run from a source tree
+        return cookiecutter.__version__
+
+
+if not reads_yes_no():
+    # Cookiecutter turns an ImportError from an extension into one line:
+    # "Unable to load extension: <this message>".
+    raise ImportError(upgrade_hint(installed_version(), sys.argv))
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR_TEMPLATE = "{{cookiecutter.project_slug}}"

@@ -129,7 +129,14 @@ def problems(a):
     # use_bigquery_analytics with database_backend=bigquery changes nothing
     # (that project is on BigQuery already), so it is no error.
     for name in ("use_docker_compose", "use_bigquery_analytics"):
-        if not isinstance(a[name], bool):
+        if isinstance(a[name], str):
+            # Cookiecutter before 2.7 passes yes/no from the command line as
+            # text (local_extensions.py refuses those versions before this).
+            found.append(
+                f"{name}: {a[name]!r} arrived as text, not yes/no: cookiecutter 2.7 or newer"
+                " is needed (uvx cookiecutter ...)"
+            )
+        elif not isinstance(a[name], bool):
             found.append(f"{name}: {a[name]!r} is not yes or no")
 
     # A placeholder from a command printed earlier is refused as such alone.
