@@ -21,7 +21,8 @@ PLACEHOLDER = "<edit me>"
 
 def suggested_command(printed: str) -> list[str]:
     """The command the hook printed after its error lines, as arguments."""
-    lines = printed.splitlines()
+    # Split at newlines only: an answer may hold U+2028, which splitlines() splits at.
+    lines = printed.split("\n")
     intro = next(i for i, line in enumerate(lines) if line.startswith("Nothing was"))
     assert PLACEHOLDER in lines[intro], lines[intro]
     return shlex.split(lines[intro + 1])
