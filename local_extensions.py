@@ -2,6 +2,13 @@
 
 - `literal`: carries a user's answer into a generated file as a quoted string.
 - `tuple_literal`: a list of strings as a Python tuple, formatted as ruff would.
+- `as_slug`, `as_package_name`: the defaults cookiecutter.json derives from
+  the project name, valid for every name in any script (the rules are
+  `NAMING` below; the pre-generation hook enforces them).
+- Importing this module refuses, in one line, a cookiecutter older than 2.7
+  (those keep yes/no given on the command line as text), and keeps
+  cookiecutter's traceback out of a rejection by the pre-generation hook,
+  which has said why already.
 - Answers given on the command line stay text: cookiecutter would otherwise
   render `{{ ... }}` in them as a template (the interactive prompts do not).
   Before generation starts, only this template's own strings are rendered:
@@ -14,19 +21,136 @@
 from __future__ import annotations
 
 import json
+import keyword
+import logging
 import re
 import secrets
+import shlex
+import sys
 from collections.abc import Iterator
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
+import cookiecutter
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.generate import apply_overwrites_to_context
 from jinja2 import Environment
 from jinja2.ext import Extension
+from slugify import slugify
+
+#: The oldest cookiecutter that renders this template: 2.7 is the first to turn
+#: yes/no given on the command line into booleans (2.2 to 2.6 pass the text
+#: "no", which Jinja takes for true; 2.1 passes even the defaults as text).
+MINIMUM_COOKIECUTTER = "2.7"
+
+
+def reads_yes_no() -> bool:
+    """Whether this cookiecutter turns a yes/no answer given as text into a boolean.
+
+    Asked of cookiecutter itself rather than of its version number: 2.7.0
+    reports itself as 2.6.0 in `cookiecutter.__version__`.
+    """
+    answers = {"flag": False}
+    apply_overwrites_to_context(answers, {"flag": "no"})
+    return answers["flag"] is False
+
+
+def upgrade_hint(version: str, argv: list[str]) -> str:
+    """One line: the minimum, and the command line again with a current cookiecutter."""
+    command = Path(argv[0]).name if argv else ""
+    args = shlex.join(argv[1:]) if command.startswith("cookiecutter") else "<template>"
+    return (
+        f"this template needs cookiecutter {MINIMUM_COOKIECUTTER} or newer, not {version};"
+        f" run it with a current one: uvx cookiecutter {args}"
+        " (or pipx run cookiecutter ...)"
+    )
+
+
+def installed_version() -> str:
+    try:
+        return metadata.version("cookiecutter")
+    except metadata.PackageNotFoundError:  # run from a source tree
+        return cookiecutter.__version__
+
+
+if not reads_yes_no():
+    # Cookiecutter turns an ImportError from an extension into one line:
+    # "Unable to load extension: <this message>".
+    raise ImportError(upgrade_hint(installed_version(), sys.argv))
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR_TEMPLATE = "{{cookiecutter.project_slug}}"
 JINJA_SYNTAX = re.compile(r"\{[{%#]")
 SAFE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+#: What the pre-generation hook accepts as project_slug and package_name
+#: (rendered into the hook; the defaults below are derived to pass it).
+#: The package name also names the database ("<name>_test" must fit
+#: PostgreSQL's 63 bytes) and keeps imports on one line.
+MAX_SLUG = 60
+MAX_PACKAGE = 40
+SLUG = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+#: Import names of what the generated project installs (and so must not
+#: shadow), plus the folders that sit next to the package.
+TAKEN_IMPORT_NAMES = frozenset({
+    "alembic", "argon2", "dotenv", "mako", "markupsafe", "sqlalchemy", "greenlet",
+    "typing_extensions", "cffi", "cryptography", "pytest", "_pytest", "pluggy",
+    "iniconfig", "packaging", "mypy", "ruff", "pre_commit", "hatchling", "psycopg",
+    "psycopg_binary", "pymysql", "pyodbc", "pymssql", "oracledb", "sqlalchemy_bigquery",
+    "google", "tests", "migrations", "migrations_analytics", "scripts", "src",
+})  # fmt: skip
+NAMING = {
+    "max_slug": MAX_SLUG,
+    "max_package": MAX_PACKAGE,
+    "slug_pattern": SLUG.pattern,
+    "package_pattern": PACKAGE.pattern,
+    "taken_import_names": sorted(TAKEN_IMPORT_NAMES),
+}
+#: The slug for a name with no letter or digit in any script (emoji only), and
+#: the word put before one that starts with a digit ("3D Printer Service").
+FALLBACK_SLUG = "my-project"
+DIGIT_PREFIX = "project"
+
+
+def as_slug(name: object) -> str:
+    """A valid project_slug for any project name: "Сервис заказов" -> "servis-zakazov".
+
+    Letters of any script are spelled in ASCII (python-slugify, which
+    cookiecutter itself uses), cut at a word boundary to MAX_SLUG characters.
+    """
+    slug = slugify(str(name), max_length=MAX_SLUG, word_boundary=True)
+    if slug and not slug[0].isalpha():
+        slug = slugify(
+            f"{DIGIT_PREFIX}-{slug}", max_length=MAX_SLUG, word_boundary=True
+        )
+    return slug if SLUG.fullmatch(slug) else FALLBACK_SLUG
+
+
+def package_problem(name: str) -> str | None:
+    """Why `name` cannot be the package name, or None when it can."""
+    if not PACKAGE.fullmatch(name) or len(name) > MAX_PACKAGE:
+        return "format"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return "keyword"
+    if name in sys.stdlib_module_names or name == "test":
+        return "standard library"
+    if name in TAKEN_IMPORT_NAMES:
+        return "taken"
+    return None
+
+
+def as_package_name(slug: object) -> str:
+    """A valid package_name for any slug: "my-service" -> "my_service".
+
+    A name that would shadow a module (json, sqlalchemy, tests) or is a keyword
+    gets "_app" added: "json" -> "json_app".
+    """
+    name = as_slug(slug).replace("-", "_")[:MAX_PACKAGE].rstrip("_")
+    if package_problem(name):
+        name = name[: MAX_PACKAGE - len("_app")].rstrip("_") + "_app"
+    return name
 
 
 def literal(value: object) -> str:
@@ -50,13 +174,35 @@ def project_dir(slug: object) -> str:
     """`slug` when it is a plain folder name, else a stand-in the hook will reject.
 
     Cookiecutter creates the project folder before any hook runs: an empty slug
-    would make it fail with "directory already exists", and "a/b" or "../x"
-    would create folders outside the project.
+    would make it fail with "directory already exists", "a/b" or "../x" would
+    create folders outside the project, and a name longer than the file system
+    allows (255 bytes) fails with "File name too long" and a traceback. No slug
+    longer than MAX_SLUG is accepted, so none needs a folder of its own.
     """
     text = str(slug)
-    if SAFE_FOLDER_NAME.fullmatch(text):
+    if SAFE_FOLDER_NAME.fullmatch(text) and len(text) <= MAX_SLUG:
         return text
     return f"invalid-project-slug-{secrets.token_hex(4)}"
+
+
+class QuietRejection(logging.Filter):
+    """Drops cookiecutter's log record (with its traceback) for a failed
+    pre-generation hook: the hook has printed every problem already, and
+    cookiecutter's CLI still ends with its one line "Hook script failed"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            str(record.msg).startswith("Stopping generation because")
+            and record.args == ("pre_gen_project",)
+            and record.exc_info is not None
+            and isinstance(record.exc_info[1], FailedHookException)
+        )
+
+
+def quiet_rejections() -> None:
+    hooks_logger = logging.getLogger("cookiecutter.hooks")
+    if not any(isinstance(f, QuietRejection) for f in hooks_logger.filters):
+        hooks_logger.addFilter(QuietRejection())
 
 
 class TemplateExtension(Extension):
@@ -67,6 +213,10 @@ class TemplateExtension(Extension):
         environment.filters["literal"] = literal
         environment.filters["tuple_literal"] = tuple_literal
         environment.filters["project_dir"] = project_dir
+        environment.filters["as_slug"] = as_slug
+        environment.filters["as_package_name"] = as_package_name
+        environment.globals["naming"] = NAMING
+        quiet_rejections()
 
     def preprocess(
         self, source: str, name: str | None, filename: str | None = None

@@ -1,52 +1,69 @@
 """Check every answer before cookiecutter writes anything.
 
-Prints one line per problem (which answer, what was given, what is accepted)
-and exits with status 1. Cookiecutter then removes the project folder, unless
-it existed before (`--overwrite-if-exists`): then it is left as it was.
+Prints one line per problem (which answer, what was given, what is accepted),
+then a command that runs cookiecutter again with every answer given, the
+refused ones replaced by a placeholder to edit, and exits with status 1.
+Cookiecutter then removes the project folder, unless it existed before
+(`--overwrite-if-exists`): then it is left as it was.
 """
 
 import json
 import keyword
+import os
 import re
+import shlex
 import sys
 import unicodedata
 from pathlib import Path
 
-ANSWERS = json.loads(
+#: The answers, in the order cookiecutter asks for them.
+ANSWERS = dict(json.loads(
+    {{ [
+        ["project_name", cookiecutter.project_name],
+        ["project_slug", cookiecutter.project_slug],
+        ["package_name", cookiecutter.package_name],
+        ["description", cookiecutter.description],
+        ["author_name", cookiecutter.author_name],
+        ["author_email", cookiecutter.author_email],
+        ["python_version", cookiecutter.python_version],
+        ["database_backend", cookiecutter.database_backend],
+        ["use_bigquery_analytics", cookiecutter.use_bigquery_analytics],
+        ["use_docker_compose", cookiecutter.use_docker_compose],
+        ["ci_provider", cookiecutter.ci_provider],
+    ] | tojson | literal }}
+))
+#: What cookiecutter.json derives from the answers above: the command printed
+#: after a rejection leaves such answers out, so they follow an edited name.
+DERIVED = json.loads(
     {{ {
-        "project_name": cookiecutter.project_name,
-        "project_slug": cookiecutter.project_slug,
-        "package_name": cookiecutter.package_name,
-        "description": cookiecutter.description,
-        "author_name": cookiecutter.author_name,
-        "author_email": cookiecutter.author_email,
-        "python_version": cookiecutter.python_version,
-        "database_backend": cookiecutter.database_backend,
-        "use_bigquery_analytics": cookiecutter.use_bigquery_analytics,
-        "use_docker_compose": cookiecutter.use_docker_compose,
-        "ci_provider": cookiecutter.ci_provider,
+        "project_slug": cookiecutter.project_name | as_slug,
+        "package_name": cookiecutter.project_slug | as_package_name,
+    } | tojson | literal }}
+)
+#: Where the template came from and where the project goes, as cookiecutter
+#: was told (the template as typed: a path, a URL or an abbreviation).
+RUN = json.loads(
+    {{ {
+        "template": cookiecutter._template,
+        "checkout": cookiecutter._checkout,
+        "output_dir": cookiecutter._output_dir,
     } | tojson | literal }}
 )
 PYTHON_VERSIONS = {{ cookiecutter._python_versions | tojson }}
 BACKENDS = {{ cookiecutter._backends | list | tojson }}
 CI_PROVIDERS = ["github", "gitlab", "none"]
 
-#: Import names of what the generated project installs (and so must not shadow),
-#: plus the folders that sit next to the package.
-TAKEN_IMPORT_NAMES = {
-    "alembic", "argon2", "dotenv", "mako", "markupsafe", "sqlalchemy", "greenlet",
-    "typing_extensions", "cffi", "cryptography", "pytest", "_pytest", "pluggy",
-    "iniconfig", "packaging", "mypy", "ruff", "pre_commit", "hatchling", "psycopg",
-    "psycopg_binary", "pymysql", "pyodbc", "pymssql", "oracledb", "sqlalchemy_bigquery",
-    "google", "tests", "migrations", "migrations_analytics", "scripts", "src",
-}
-#: Longest slug and package name. The package name also names the database
-#: ("<name>_test" must fit PostgreSQL's 63 bytes) and keeps imports on one line.
-MAX_SLUG = 60
-MAX_PACKAGE = 40
-SLUG = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
-PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+#: The naming rules, from local_extensions.py (which derives the defaults that
+#: pass them). The package name also names the database ("<name>_test" must
+#: fit PostgreSQL's 63 bytes) and must not shadow what the project imports.
+MAX_SLUG = {{ naming.max_slug }}
+MAX_PACKAGE = {{ naming.max_package }}
+SLUG = re.compile({{ naming.slug_pattern | literal }})
+PACKAGE = re.compile({{ naming.package_pattern | literal }})
+TAKEN_IMPORT_NAMES = set({{ naming.taken_import_names | tojson }})
 EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+")
+#: What the printed command puts in place of a refused answer; refused itself.
+PLACEHOLDER = "<edit me>"
 
 
 def check_text(name, value, max_length, required=True):
@@ -62,8 +79,8 @@ def check_text(name, value, max_length, required=True):
     return []
 
 
-def problems():
-    a = ANSWERS
+def problems(a):
+    """One line per bad answer in `a`, each starting with the answer's name."""
     found = []
     found += check_text("project_name", a["project_name"], 200)
     found += check_text("description", a["description"], 500, required=False)
@@ -109,33 +126,86 @@ def problems():
     for name, accepted in choices.items():
         if a[name] not in accepted:
             found.append(f"{name}: {a[name]!r} is not one of {', '.join(accepted)}")
-    if not isinstance(a["use_docker_compose"], bool):
-        found.append(f"use_docker_compose: {a['use_docker_compose']!r} is not yes or no")
-    if not isinstance(a["use_bigquery_analytics"], bool):
-        found.append(f"use_bigquery_analytics: {a['use_bigquery_analytics']!r} is not yes or no")
-    elif a["use_bigquery_analytics"] and a["database_backend"] == "bigquery":
-        found.append(
-            "use_bigquery_analytics: adds BigQuery next to an operational database;"
-            " with database_backend=bigquery the whole project is on BigQuery already"
-            " (answer no, or choose another backend)"
-        )
-    # Cookiecutter runs this hook inside the project folder it just created; if
-    # the folder already held files, generating would overwrite some of them.
-    if any(Path().iterdir()):
-        found.append(
-            f"project_slug: the folder {slug!r} already exists and is not empty;"
-            " remove it or choose another slug (nothing was overwritten)"
-        )
+    # use_bigquery_analytics with database_backend=bigquery changes nothing
+    # (that project is on BigQuery already), so it is no error.
+    for name in ("use_docker_compose", "use_bigquery_analytics"):
+        if isinstance(a[name], str):
+            # Cookiecutter before 2.7 passes yes/no from the command line as
+            # text (local_extensions.py refuses those versions before this).
+            found.append(
+                f"{name}: {a[name]!r} arrived as text, not yes/no: cookiecutter 2.7 or newer"
+                " is needed (uvx cookiecutter ...)"
+            )
+        elif not isinstance(a[name], bool):
+            found.append(f"{name}: {a[name]!r} is not yes or no")
+
+    # A placeholder from a command printed earlier is refused as such alone.
+    kept = {name for name, value in a.items() if value == PLACEHOLDER}
+    found = [line for line in found if line.split(":", 1)[0] not in kept]
+    found += [
+        f"{name}: still {PLACEHOLDER!r}, the placeholder of the suggested command; put your answer there"
+        for name in kept
+    ]
     return found
 
 
+def folder_problems(slug):
+    """Cookiecutter runs this hook inside the project folder it just created;
+    if the folder already held files, generating would overwrite some of them."""
+    if any(Path().iterdir()):
+        return [
+            f"project_slug: the folder {slug!r} already exists and is not empty;"
+            " remove it or choose another slug (nothing was overwritten)"
+        ]
+    return []
+
+
+def cookiecutter_command():
+    """How cookiecutter was started, as far as the Python running it shows."""
+    python = Path(sys.executable).as_posix()
+    if os.environ.get("UV") and "/archive-v" in python:
+        return ["uvx", "cookiecutter"]
+    if "/pipx/.cache/" in python or "/.cache/pipx/" in python:
+        return ["pipx", "run", "cookiecutter"]
+    return ["cookiecutter"]
+
+
+def rerun_command(a, refused):
+    """The command that runs cookiecutter again with the answers `a`, without
+    questions; each refused answer is PLACEHOLDER. Derived answers that were
+    not typed are left out, so they follow the answers they come from."""
+    command = [*cookiecutter_command(), "--no-input", RUN["template"]]
+    if RUN["checkout"]:
+        command += ["--checkout", RUN["checkout"]]
+    here = os.environ.get("PWD")  # the shell's directory: cookiecutter's own chdir leaves it
+    if not here or os.path.realpath(here) != os.path.realpath(RUN["output_dir"]):
+        command += ["--output-dir", RUN["output_dir"]]
+    answers = []
+    for name, value in a.items():
+        if name in refused:
+            value = PLACEHOLDER
+        elif DERIVED.get(name) == value:
+            continue
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        answers.append(f"{name}={shlex.quote(str(value))}")
+    return " ".join([shlex.join(command), *answers])
+
+
 def main():
-    found = problems()
+    found = problems(ANSWERS) + folder_problems(ANSWERS["project_slug"])
+    if not found:
+        return 0
     for problem in found:
         print(f"error: {problem}", file=sys.stderr)
-    if found:
-        print("Nothing was generated. Run cookiecutter again with other answers.", file=sys.stderr)
-    return 1 if found else 0
+    refused = {problem.split(":", 1)[0] for problem in found}
+    print(
+        f"Nothing was generated. To try again, replace each {PLACEHOLDER!r} in this command"
+        " and run it:",
+        file=sys.stderr,
+    )
+    print(f"  {rerun_command(ANSWERS, refused)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

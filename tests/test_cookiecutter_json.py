@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import BACKENDS, CONTEXT, TEMPLATE
 
 CONTRACT_KEYS = [
@@ -118,3 +120,34 @@ def test_every_backend_has_its_code_partials() -> None:
             else set()
         )
         assert {p.name for p in partials.glob("*")} == expected, name
+
+
+def test_prompts_state_the_naming_rules() -> None:
+    """The rules the pre-generation hook enforces, said before the answer."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(TEMPLATE))
+        from local_extensions import MAX_PACKAGE, MAX_SLUG
+
+    prompts = CONTEXT["__prompts__"]
+    for words in (
+        "lowercase ASCII letters, digits and hyphens",
+        "starting with a letter",
+        "not ending with a hyphen",
+        f"at most {MAX_SLUG} characters",
+    ):
+        assert words in prompts["project_slug"], words
+    for words in (
+        "lowercase ASCII letters, digits and underscores",
+        "not starting with a digit",
+        f"at most {MAX_PACKAGE} characters",
+        "keyword",
+    ):
+        assert words in prompts["package_name"], words
+
+
+def test_the_analytics_prompt_says_what_it_adds() -> None:
+    """It spoke of "the guide's hybrid architecture", a guide the user never saw."""
+    prompt = CONTEXT["__prompts__"]["use_bigquery_analytics"]
+    assert "guide" not in prompt
+    assert "BigQuery for events and reports" in prompt
+    assert "application's own data" in prompt

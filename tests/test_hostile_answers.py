@@ -3,8 +3,8 @@
 Every accepted set must render a project whose Python compiles, whose
 TOML/INI/YAML parse and whose .env reads back the answers; every rejected set
 must fail with one line per bad answer, no traceback, and nothing on disk. A
-rejection must also name every bad answer: replacing just the named answers
-with good ones makes the set accepted.
+rejection must also name every bad answer: the command it suggests, with the
+placeholders of the named answers replaced by good ones, is accepted.
 
 Hooks run in this process (not as subprocesses) to keep the run short.
 """
@@ -32,6 +32,7 @@ from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment
+from test_pre_gen_hook import PLACEHOLDER, parsed, suggested_command
 
 from conftest import BACKENDS, CONTEXT, TEMPLATE, compile_once, run_hook_here
 
@@ -288,14 +289,26 @@ def test_hostile_answers(answers: dict[str, Any], output_root: Path) -> None:
                 "database_backend",
                 "ci_provider",
             }
-            # Fixing only the named answers must be enough.
-            fixed = {**answers, **{name: GOOD[name] for name in named}}
-            if "project_slug" not in named and "project_slug" not in answers:
-                fixed["project_slug"] = GOOD[
-                    "project_slug"
-                ]  # derived from a fixed name
-            if "package_name" not in named and "package_name" not in answers:
-                fixed["package_name"] = GOOD["package_name"]
+            # The command printed after the errors, with each placeholder
+            # replaced by a good answer, must be accepted.
+            suggested = parsed(suggested_command(printed))["extra_context"]
+            fixed = {
+                name: GOOD[name] if value == PLACEHOLDER else value
+                for name, value in suggested.items()
+            }
+            assert {name for name in suggested if suggested[name] == PLACEHOLDER} == (
+                named
+            )
+            # Every other answer is repeated as given (a derived one may be
+            # left out, to be derived again).
+            for name, value in answers.items():
+                if name in named or name not in suggested:
+                    assert name in {*named, "project_slug", "package_name"}, name
+                    continue
+                given_text = (
+                    ("yes" if value else "no") if value in {True, False} else value
+                )
+                assert suggested[name] == given_text, name
             again = base / "fixed"
             again.mkdir()
             project, errors, printed = generate(fixed, again)
