@@ -24,6 +24,7 @@ import sys
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -401,8 +402,7 @@ def server_factory() -> Iterator[Callable[[str], Server]]:
         )
 
 
-@pytest.fixture(scope="session")
-def python313() -> Path:
+def find_python313() -> Path | None:
     """Python 3.13: TEMPLATE_TEST_PYTHON313, or pyenv's 3.13.0."""
     given = os.environ.get("TEMPLATE_TEST_PYTHON313")
     if given:
@@ -414,8 +414,47 @@ def python313() -> Path:
         )
         if prefix.returncode == 0:
             return Path(prefix.stdout.strip()) / "bin" / "python"
-    missing("no Python 3.13: set TEMPLATE_TEST_PYTHON313")
-    raise AssertionError("unreachable")
+    return None
+
+
+@pytest.fixture(scope="session")
+def python313() -> Path:
+    found = find_python313()
+    if found is None:
+        missing("no Python 3.13: set TEMPLATE_TEST_PYTHON313")
+    return Path(str(found))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background_walks(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    mypy_cache: Path,
+) -> Iterator[dict[tuple[str, str], Future[None]]]:
+    """The walks of test_walks.py that this run selected, started on a thread
+    when the run starts: they mostly wait for the processes they run, so the
+    rest of the suite goes on meanwhile (on 2 cores, one each)."""
+    wanted = [
+        (item.callspec.params["backend"], item.callspec.params["install"])
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_walk"
+    ]
+    if not wanted:
+        yield {}
+        return
+    from test_walks import walk
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield {
+            (backend, install): pool.submit(
+                walk,
+                backend,
+                install,
+                tmp_path_factory.mktemp(f"walk-{backend}-{install}"),
+                mypy_cache,
+            )
+            for backend, install in wanted
+        }
 
 
 #: What the BigQuery emulator fixture measured, for the summary line.

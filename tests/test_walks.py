@@ -26,8 +26,11 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +47,10 @@ from conftest import (
     DROP_DATABASE,
     DROP_USER,
     SERVER_BACKENDS,
+    TEMPLATE,
     Renderer,
     Server,
+    find_python313,
     missing,
 )
 from walks import (
@@ -153,54 +158,40 @@ class LocalServer:
             self.drop(server)
 
 
-@pytest.fixture
-def local_server() -> Iterator[Callable[[str], LocalServer]]:
-    made: list[LocalServer] = []
-
-    def make(backend: str) -> LocalServer:
-        server = LocalServer(backend)
-        try:
-            Server(backend, server.admin_url, "", "", "").admin("SELECT 1")
-        except DBAPIError as error:
-            missing(f"{backend} server unreachable: {error.orig}")
-        made.append(server)
-        return server
-
-    yield make
-    for server in made:
+@contextmanager
+def local_server(backend: str) -> Iterator[LocalServer]:
+    server = LocalServer(backend)
+    try:
+        Server(backend, server.admin_url, "", "", "").admin("SELECT 1")
+    except DBAPIError as error:
+        missing(f"{backend} server unreachable: {error.orig}")
+    try:
+        yield server
+    finally:
         server.close()
 
 
-@pytest.fixture(scope="module")
-def user_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A new user's PATH: uv and the machine's Pythons, no virtual environment."""
+def user_env(scratch: Path) -> dict[str, str]:
+    """A new user's shell: uv and the machine's Pythons on PATH, no virtual
+    environment, nothing this suite or a developer's shell has set."""
     uv = shutil.which("uv")
     if uv is None:
         missing("uv is not installed")
-    bin_dir = tmp_path_factory.mktemp("user-bin")
+    bin_dir = scratch / "user-bin"
+    bin_dir.mkdir()
     (bin_dir / "uv").symlink_to(Path(str(uv)).resolve())
     outside_venvs = [
         entry
         for entry in os.environ["PATH"].split(os.pathsep)
         if entry and not (Path(entry).parent / "pyvenv.cfg").exists()
     ]
-    return os.pathsep.join([str(bin_dir), *outside_venvs])
-
-
-@pytest.fixture(scope="module")
-def walk_env(
-    user_path: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
         if name not in SCRUBBED and not name.startswith(("DB_", "PYTEST_", "BQ_"))
     }
-    env.update(
-        PATH=user_path,
-        UV_PYTHON_DOWNLOADS="never",
-        MYPY_CACHE_DIR=str(tmp_path_factory.mktemp("walk-mypy-cache")),
-    )
+    env["PATH"] = os.pathsep.join([str(bin_dir), *outside_venvs])
+    env["UV_PYTHON_DOWNLOADS"] = "never"
     return env
 
 
@@ -241,13 +232,22 @@ def suite_database(output: str) -> str:
     return next(line for line in output.splitlines() if line.startswith("database: "))
 
 
-def fresh(render: Renderer, backend: str, **answers: Any) -> Path:
-    """A project rendered for this walk alone: its names are the run's own."""
-    return render(
-        database_backend=backend,
-        project_name=f"Walk {secrets.token_hex(4)}",
-        **answers,
+def fresh(output: Path, backend: str, **answers: str) -> Path:
+    """A project rendered by cookiecutter's command line, for this walk alone:
+    its names (user, databases) are the run's own."""
+    name = f"Walk {secrets.token_hex(4)}"
+    args = [f"{key}={value}" for key, value in answers.items()]
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output)]
+    answers_given = [f"database_backend={backend}", f"project_name={name}", *args]
+    done = subprocess.run(
+        [*command, str(TEMPLATE), *answers_given],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [project] = output.iterdir()
+    return project
 
 
 def ci_login(facts: dict[str, Any]) -> Login:
@@ -259,46 +259,53 @@ def ci_login(facts: dict[str, Any]) -> Login:
 # --- the walks -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("backend", "install"),
-    [
-        ("sqlite", "uv"),
-        ("sqlite", "pip"),
-        pytest.param("postgresql", "uv", marks=pytest.mark.server),
-        pytest.param("mysql", "uv", marks=pytest.mark.server),
-    ],
-)
-def test_walk(
-    render: Renderer,
-    local_server: Callable[[str], LocalServer],
-    walk_env: dict[str, str],
-    python313: Path,
-    backend: str,
-    install: str,
-    tmp_path: Path,
-) -> None:
+#: The walks: SQLite, PostgreSQL and MariaDB through uv, and SQLite through pip.
+WALKS = [("postgresql", "uv"), ("mysql", "uv"), ("sqlite", "pip"), ("sqlite", "uv")]
+
+
+def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
     """The README's commands in order, then (with uv) the CI jobs' steps in
     the same project, as a checkout: the environment is shared, `.env` is not.
 
     With pip: the README's `# or:` install, on Python 3.13, and then the
-    activated environment instead of `uv run`.
+    activated environment instead of `uv run`. Runs on a thread of its own
+    (conftest.background_walks), so it touches no shared state of the suite.
     """
     facts = CONTEXT["_backends"][backend]
-    project = fresh(render, backend)
-    dotenv = {k: v or "" for k, v in dotenv_values(project / ".env").items()}
-    env = dict(walk_env)
+    env = {**user_env(scratch), "MYPY_CACHE_DIR": str(mypy_cache)}
     if install == "pip":  # the newest Python here is the one on PATH
-        env["PATH"] = f"{python313.parent}{os.pathsep}{env['PATH']}"
-    server = local_server(backend) if facts["server"] else None
-    walk = Walk(project, env, dotenv.get("DB_PASSWORD"))
-    walk_readme(walk, facts, install, server, dotenv)
-    if backend == "sqlite":
-        # The first commit, from a shell with no environment on PATH: the
-        # pre-commit hooks find the project's tools themselves.
-        commit(project, env, tmp_path)
-    if install == "uv":
-        (project / ".env").rename(tmp_path / "dotenv")  # not in a checkout
-        walk_ci(render, project, backend, server, walk_env)
+        python313 = find_python313()
+        if python313 is None:
+            missing("no Python 3.13: set TEMPLATE_TEST_PYTHON313")
+        env["PATH"] = f"{Path(str(python313)).parent}{os.pathsep}{env['PATH']}"
+    project = fresh(scratch / "project", backend)
+    dotenv = {k: v or "" for k, v in dotenv_values(project / ".env").items()}
+    with ExitStack() as stack:
+        server = stack.enter_context(local_server(backend)) if facts["server"] else None
+        walk = Walk(project, env, dotenv.get("DB_PASSWORD"))
+        walk_readme(walk, facts, install, server, dotenv)
+        if backend == "sqlite":
+            # The first commit, from a shell with no environment on PATH: the
+            # pre-commit hooks find the project's tools themselves.
+            commit(project, env, scratch)
+        if install == "uv":
+            (project / ".env").rename(scratch / "dotenv")  # not in a checkout
+            gitlab = fresh(scratch / "gitlab", backend, ci_provider="gitlab")
+            walk_ci(project, gitlab, backend, server, env)
+
+
+@pytest.mark.parametrize(
+    ("backend", "install"),
+    [
+        pytest.param(*walk, marks=[pytest.mark.server] if walk[0] != "sqlite" else [])
+        for walk in WALKS
+    ],
+)
+def test_walk(
+    background_walks: dict[tuple[str, str], Future[None]], backend: str, install: str
+) -> None:
+    """The walk itself started with the run, on a thread (see `walk`)."""
+    background_walks[backend, install].result()
 
 
 def walk_readme(
@@ -340,11 +347,11 @@ def walk_readme(
 
 
 def walk_ci(
-    render: Renderer,
     project: Path,
+    gitlab: Path,
     backend: str,
     server: LocalServer | None,
-    walk_env: dict[str, str],
+    env: dict[str, str],
 ) -> None:
     """The GitHub job's `run:` steps, then the GitLab job's script lines that
     differ from them (GitLab runs its script in one shell)."""
@@ -352,7 +359,7 @@ def walk_ci(
     workflow = load_yaml(project / ".github/workflows/ci.yml")
     job = workflow["jobs"]["test"]
     ci_env = {
-        **walk_env,
+        **env,
         "CI": "true",
         "UV_PYTHON": job["strategy"]["matrix"]["python-version"][0],
     }
@@ -370,7 +377,6 @@ def walk_ci(
             walked.add(step.command)
         if step.runs("pytest") and server is not None:
             assert facts["drivername"] in suite_database(output), step.where
-    gitlab = render(database_backend=backend, ci_provider="gitlab")
     pipeline = load_yaml(gitlab / ".gitlab-ci.yml")
     variables = {
         name: str(value).replace("@db:", "@127.0.0.1:")
