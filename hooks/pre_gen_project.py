@@ -44,9 +44,9 @@ DERIVED = json.loads(
 #: was told (the template as typed: a path, a URL or an abbreviation).
 RUN = json.loads(
     {{ {
-        "template": cookiecutter._template,
-        "checkout": cookiecutter._checkout,
-        "output_dir": cookiecutter._output_dir,
+        "template": cookiecutter.get("_template"),
+        "checkout": cookiecutter.get("_checkout"),
+        "output_dir": cookiecutter.get("_output_dir"),
     } | tojson | literal }}
 )
 PYTHON_VERSIONS = {{ cookiecutter._python_versions | tojson }}
@@ -174,11 +174,14 @@ def rerun_command(a, refused):
     """The command that runs cookiecutter again with the answers `a`, without
     questions; each refused answer is PLACEHOLDER. Derived answers that were
     not typed are left out, so they follow the answers they come from."""
-    command = [*cookiecutter_command(), "--no-input", RUN["template"]]
+    # cruft runs cookiecutter without telling it the template as typed.
+    command = [*cookiecutter_command(), "--no-input", RUN["template"] or "<template>"]
     if RUN["checkout"]:
         command += ["--checkout", RUN["checkout"]]
     here = os.environ.get("PWD")  # the shell's directory: cookiecutter's own chdir leaves it
-    if not here or os.path.realpath(here) != os.path.realpath(RUN["output_dir"]):
+    if RUN["output_dir"] and (
+        not here or os.path.realpath(here) != os.path.realpath(RUN["output_dir"])
+    ):
         command += ["--output-dir", RUN["output_dir"]]
     answers = []
     for name, value in a.items():

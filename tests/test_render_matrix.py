@@ -298,7 +298,7 @@ def test_github_workflow_tests_against_the_server(
     assert job["env"]["TEST_DATABASE_URL"] == facts["ci_url"].replace(
         "{host}", "127.0.0.1"
     )
-    assert "uv run alembic upgrade head && uv run alembic check" in commands[4]
+    assert "uv run alembic upgrade head && uv run alembic check" in commands[5]
     assert commands[-1] == "uv run pytest --require-db --faults"
 
 
