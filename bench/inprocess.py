@@ -157,7 +157,10 @@ class Raw:
 
     # -- the timed raw paths --------------------------------------------------
     def params(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        now: Any = datetime.now(UTC).replace(tzinfo=None)
+        now: Any = datetime.now(UTC)
+        if self.backend != "postgresql":
+            # UTC without a zone, as UTCDateTime stores it; timestamptz takes the zone.
+            now = now.replace(tzinfo=None)
         if self.backend == "sqlite":
             # SQLAlchemy's storage format for DateTime on SQLite.
             now = now.strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Callable
@@ -9,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LIVE_BACKENDS, SERVER_BACKENDS, Renderer, Server, project_env, run
+from conftest import (
+    LIVE_BACKENDS,
+    SERVER_BACKENDS,
+    Renderer,
+    Server,
+    missing,
+    project_env,
+    run,
+    tool,
+)
 
 ALEMBIC = [sys.executable, "-m", "alembic"]
 
@@ -81,3 +91,36 @@ def test_offline_sql_for_the_backend(render: Renderer, backend: str) -> None:
         if line.startswith("DB_PASSWORD=")
     )
     assert password not in result.output
+
+
+#: squawk's rules on column types that are costly to change once tables fill:
+#: 32-bit and 16-bit integers (ids run out) and timestamps without time zone.
+TYPE_RULES = {
+    "prefer-bigint-over-int",
+    "prefer-bigint-over-smallint",
+    "prefer-timestamp-tz",
+}
+
+
+def test_postgresql_migrations_pass_squawks_type_rules(
+    render: Renderer, tmp_path: Path
+) -> None:
+    squawk = tool("squawk")
+    if not Path(squawk).exists():
+        missing("squawk is not installed (squawk-cli, a dev dependency)")
+    project = render(database_backend="postgresql")
+    env = project_env(project, DB_HOST="db.invalid")
+    result = run([*ALEMBIC, "upgrade", "head", "--sql"], project, env)
+    assert result.returncode == 0, result.output
+    sql = tmp_path / "migrations.sql"
+    sql.write_text(result.stdout)
+    # A statement each rule flags: proof that this squawk knows the rules.
+    canary = tmp_path / "canary.sql"
+    canary.write_text("CREATE TABLE canary (a integer, b smallint, c timestamp);\n")
+    lint = run([squawk, "--reporter", "json", str(sql), str(canary)], tmp_path)
+    found = json.loads(lint.stdout)
+    flagged = {Path(f["file"]).name: set() for f in found}
+    for finding in found:
+        flagged[Path(finding["file"]).name].add(finding["rule_name"])
+    assert flagged["canary.sql"] >= TYPE_RULES, lint.output
+    assert flagged.get("migrations.sql", set()) & TYPE_RULES == set(), lint.output

@@ -1,3 +1,5 @@
+{%- set timestamp = cookiecutter._backends[cookiecutter.database_backend].timestamp_type -%}
+{%- set zone = timestamp.zone if timestamp else none -%}
 """Models: timestamps in UTC, the naming convention, what `to_dict` and `repr` show."""
 
 from __future__ import annotations
@@ -5,7 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select{% if zone == "sql" %}, update{% endif %}
+{%- if zone == "sql" %}
+from sqlalchemy.dialects import {{ cookiecutter.database_backend }}
+{%- endif %}
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +57,20 @@ def test_other_time_zones_are_stored_as_utc(db_session: Session) -> None:
     assert db_session.scalar(select(User.created_at)) == datetime(
         2030, 1, 1, 10, 0, tzinfo=UTC
     )
+
+
+{%- if zone == "sql" %}
+
+
+def test_the_database_converts_timestamps_to_and_from_utc() -> None:
+    """python-oracledb drops a datetime's time zone: the SQL does the converting."""
+    dialect = {{ cookiecutter.database_backend }}.dialect()  # type: ignore[no-untyped-call]
+    moment = datetime(2030, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    write = update(User).values(updated_at=moment).compile(dialect=dialect)
+    assert "from_tz(CAST(:updated_at AS TIMESTAMP), '+00:00')" in str(write)
+    read = select(User.created_at).compile(dialect=dialect)
+    assert "sys_extract_utc(users.created_at)" in str(read)
+{%- endif %}
 
 
 def test_naive_datetimes_are_refused(db_session: Session) -> None:

@@ -6,9 +6,13 @@ suite runs on SQLite; `--require-db` (or CI=true) makes that an error instead.
 """
 
 from __future__ import annotations
+{%- if cookiecutter.database_backend == "postgresql" %}
+
+from datetime import UTC, datetime
+{%- endif %}
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select{% if cookiecutter.database_backend == "postgresql" %}, text{% endif %}
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,3 +50,22 @@ def test_driver_errors_tell_duplicates_from_other_violations(
             insert(User).values(username="solo", email=None, password_hash="x")
         )
     assert not is_duplicate_key(missing.value)
+{%- if cookiecutter.database_backend == "postgresql" %}
+
+
+def test_timestamps_keep_the_instant_in_any_time_zone(db_session: Session) -> None:
+    """timestamptz: a client in another time zone reads the same moment."""
+    moment = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    user = User(username="zoned", email="zoned@example.com", password_hash="x")
+    user.created_at = moment
+    db_session.add(user)
+    db_session.flush()
+    db_session.execute(text("SET LOCAL TIME ZONE 'Asia/Tokyo'"))
+    db_session.expire_all()
+    loaded = db_session.scalar(select(User.created_at))
+    assert loaded == moment
+    assert loaded is not None
+    assert loaded.tzinfo is UTC
+    shown = db_session.scalar(text("SELECT created_at::text FROM users"))
+    assert shown == "2030-01-02 12:04:05.678901+09"
+{%- endif %}

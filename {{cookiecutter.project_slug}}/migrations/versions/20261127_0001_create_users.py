@@ -18,18 +18,21 @@ down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: 64-bit integers; INTEGER on SQLite, where only that makes a key the rowid.
+BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
         "users",
-        sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
+        sa.Column("id", BIG_INTEGER, sa.Identity(always=False), nullable=False),
         sa.Column("username", sa.{{ string }}(length=100), nullable=False),
         sa.Column("email", sa.{{ string }}(length=255), nullable=False),
         sa.Column("password_hash", sa.{{ string }}(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.Column("version", BIG_INTEGER, server_default=sa.text("1"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),

@@ -18,16 +18,19 @@ down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: 64-bit integers; INTEGER on SQLite, where only that makes a key the rowid.
+BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
         "profiles",
-        sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("id", BIG_INTEGER, sa.Identity(always=False), nullable=False),
+        sa.Column("user_id", BIG_INTEGER, nullable=False),
         sa.Column("bio", sa.{{ string }}(length=1000), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.Column("version", BIG_INTEGER, server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

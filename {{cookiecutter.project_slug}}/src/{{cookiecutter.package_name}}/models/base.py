@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Identity, MetaData, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from .types import UTCDateTime, utc_now
+from .types import BIG_INTEGER, UTCDateTime, utc_now
 
 #: Every constraint and index gets a predictable name, so migrations can drop
 #: or alter it on any database (without one, each database invents its own).
@@ -22,13 +22,19 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    """Base class of all models; `Base.metadata` lists every table."""
+    """Base class of all models; `Base.metadata` lists every table.
+
+    A `Mapped[int]` column is a 64-bit BIGINT (`BIG_INTEGER`): an id, and every
+    foreign key that holds one, never runs out. Name `Integer` in
+    `mapped_column()` for a column that 32 bits will always fit.
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {int: BIG_INTEGER}  # noqa: RUF012 - read when mapping
 
 
 class BaseModel(Base):
-    """Abstract model with an integer id, a version and timestamps (UTC).
+    """Abstract model with a 64-bit id, a version and timestamps (UTC).
 
     `version` makes updates optimistic: every UPDATE of a row checks the
     version the session read and raises it by one. When another unit of work
