@@ -21,10 +21,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -425,36 +425,88 @@ def python313() -> Path:
     return Path(str(found))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def background_walks(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    mypy_cache: Path,
-) -> Iterator[dict[tuple[str, str], Future[None]]]:
-    """The walks of test_walks.py that this run selected, started on a thread
-    when the run starts: they mostly wait for the processes they run, so the
-    rest of the suite goes on meanwhile (on 2 cores, one each)."""
-    wanted = [
-        (item.callspec.params["backend"], item.callspec.params["install"])
-        for item in request.session.items
-        if getattr(item, "originalname", "") == "test_walk"
-    ]
-    if not wanted:
-        yield {}
-        return
-    from test_walks import walk
+#: The longest tests, which mostly wait for processes of their own or keep one
+#: core busy: they run in a second pytest process, started when collection
+#: ends, so both cores work at once; this process reports their outcomes in
+#: their place (pytest_pyfunc_call).
+BACKGROUND = ("tests/test_walks.py::test_walk[", "tests/test_hostile_answers.py::")
+#: Set in the second process's environment.
+BACKGROUND_CHILD = "TEMPLATE_TEST_BACKGROUND_CHILD"
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        yield {
-            (backend, install): pool.submit(
-                walk,
-                backend,
-                install,
-                tmp_path_factory.mktemp(f"walk-{backend}-{install}"),
-                mypy_cache,
-            )
-            for backend, install in wanted
-        }
+
+@dataclass
+class Background:
+    process: subprocess.Popen[bytes]
+    report: Path
+    log: Path
+    outcomes: dict[str, tuple[str, str]] | None = None
+
+    def outcome(self, nodeid: str) -> tuple[str, str]:
+        """("passed" | "skipped" | "failed", message) of a test run there."""
+        if self.outcomes is None:
+            self.process.wait()
+            self.outcomes = {}
+            if self.report.exists():
+                for case in ElementTree.parse(self.report).iter("testcase"):
+                    module = case.get("classname", "").replace(".", "/")
+                    test = f"{module}.py::{case.get('name')}"
+                    result = next(iter(case), None)
+                    if result is None:
+                        self.outcomes[test] = ("passed", "")
+                    elif result.tag == "skipped":
+                        self.outcomes[test] = ("skipped", result.get("message", ""))
+                    else:
+                        self.outcomes[test] = ("failed", result.text or "")
+        tail = self.log.read_text(errors="replace")[-4000:]
+        return self.outcomes.get(nodeid, ("failed", f"no outcome reported:\n{tail}"))
+
+
+BACKGROUND_RUN = pytest.StashKey[Background]()
+
+
+def in_background(item: pytest.Item) -> bool:
+    return not os.environ.get(BACKGROUND_CHILD) and item.nodeid.startswith(BACKGROUND)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    items = [item for item in session.items if in_background(item)]
+    if not items or session.config.option.collectonly:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="template-tests-background-"))
+    report, log = folder / "report.xml", folder / "output.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
+                f"--junitxml={report}",
+                *(item.nodeid for item in items),
+            ],
+            cwd=TEMPLATE,
+            env={**os.environ, BACKGROUND_CHILD: "1"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    session.config.stash[BACKGROUND_RUN] = Background(process, report, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    background = pyfuncitem.config.stash.get(BACKGROUND_RUN, None)
+    if background is None or not in_background(pyfuncitem):
+        return None
+    status, message = background.outcome(pyfuncitem.nodeid)
+    if status == "skipped":
+        pytest.skip(message)
+    if status != "passed":
+        pytest.fail(f"(run in the background process)\n{message}", pytrace=False)
+    return True
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    background = session.config.stash.get(BACKGROUND_RUN, None)
+    if background is not None and background.process.poll() is None:
+        background.process.kill()  # the run was cut short
+        background.process.wait()
 
 
 #: What the BigQuery emulator fixture measured, for the summary line.
@@ -514,7 +566,13 @@ def bigquery_emulator(
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Report the hostile-answer counts (test_hostile_answers.py), when it ran."""
+    """Report the hostile-answer counts (test_hostile_answers.py) and the
+    slowest walk steps, when they ran (in the background process: its lines)."""
+    background = terminalreporter.config.stash.get(BACKGROUND_RUN, None)
+    if background is not None and background.log.exists():
+        for line in background.log.read_text(errors="replace").splitlines():
+            if line.startswith(("hostile answers:", "walk step")):
+                terminalreporter.write_line(line)
     stats = sys.modules.get("test_hostile_answers")
     counts = getattr(stats, "STATS", None)
     if counts:

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,8 +267,8 @@ def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
     the same project, as a checkout: the environment is shared, `.env` is not.
 
     With pip: the README's `# or:` install, on Python 3.13, and then the
-    activated environment instead of `uv run`. Runs on a thread of its own
-    (conftest.background_walks), so it touches no shared state of the suite.
+    activated environment instead of `uv run`. Runs in the background
+    process (conftest.BACKGROUND), beside the rest of the suite.
     """
     facts = CONTEXT["_backends"][backend]
     env = {**user_env(scratch), "MYPY_CACHE_DIR": str(mypy_cache)}
@@ -297,15 +296,12 @@ def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
 @pytest.mark.parametrize(
     ("backend", "install"),
     [
-        pytest.param(*walk, marks=[pytest.mark.server] if walk[0] != "sqlite" else [])
-        for walk in WALKS
+        pytest.param(*case, marks=[pytest.mark.server] if case[0] != "sqlite" else [])
+        for case in WALKS
     ],
 )
-def test_walk(
-    background_walks: dict[tuple[str, str], Future[None]], backend: str, install: str
-) -> None:
-    """The walk itself started with the run, on a thread (see `walk`)."""
-    background_walks[backend, install].result()
+def test_walk(backend: str, install: str, tmp_path: Path, mypy_cache: Path) -> None:
+    walk(backend, install, tmp_path, mypy_cache)
 
 
 def walk_readme(
@@ -316,7 +312,9 @@ def walk_readme(
     dotenv: dict[str, str],
 ) -> None:
     project = walk.project
-    steps = readme_steps((project / "README.md").read_text(encoding="utf-8"))
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert ("## Run against the real server" in readme) == facts["server"]
+    steps = readme_steps(readme)
     assert any(step.alternative for step in steps)
     server_started = False
     for step in steps:
