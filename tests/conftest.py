@@ -468,6 +468,12 @@ def in_background(item: pytest.Item) -> bool:
     return not os.environ.get(BACKGROUND_CHILD) and item.nodeid.startswith(BACKGROUND)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests run in the background come last here: this process works
+    through the others before it waits for their outcomes."""
+    items.sort(key=in_background)  # stable: the order is otherwise kept
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     items = [item for item in session.items if in_background(item)]
     if not items or session.config.option.collectonly:
