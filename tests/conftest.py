@@ -105,10 +105,12 @@ def compile_once(
 ) -> Any:
     """Jinja's compile, memoised: the template's files are the same in every run.
 
-    The key includes whether the environment has a file loader, which changes
-    what the template's extension does (see local_extensions.py).
+    The key leaves out the file's path (it only names the file in tracebacks),
+    so renders from a copy of the template reuse it too (test_cruft.py). It
+    includes whether the environment has a file loader, which changes what
+    the template's extension does (see local_extensions.py).
     """
-    key = (source, name, filename, raw, defer_init, self.loader is None)
+    key = (source, name, raw, defer_init, self.loader is None)
     if key not in COMPILED:
         COMPILED[key] = _compile(self, source, name, filename, raw, defer_init)
     return COMPILED[key]
@@ -250,6 +252,25 @@ class SuiteRun:
             assert reason == expected[test.split("::")[0]], (test, reason)
 
 
+def junit_outcomes(report: Path) -> dict[str, tuple[str, str]]:
+    """Each test of a pytest JUnit report: ("passed" | "skipped" | "failed",
+    the skip's reason or the failure's message, traceback included)."""
+    outcomes: dict[str, tuple[str, str]] = {}
+    if report.exists():
+        for case in ElementTree.parse(report).iter("testcase"):
+            module = case.get("classname", "").replace(".", "/")
+            test = f"{module}.py::{case.get('name')}"
+            outcome = next(iter(case), None)
+            if outcome is None:
+                outcomes[test] = ("passed", "")
+            elif outcome.tag == "skipped":
+                outcomes[test] = ("skipped", outcome.get("message", ""))
+            else:  # failure or error
+                message = outcome.get("message", "")
+                outcomes[test] = ("failed", f"{message}\n{outcome.text or ''}")
+    return outcomes
+
+
 def run_suite(
     project: Path,
     env: dict[str, str],
@@ -259,20 +280,14 @@ def run_suite(
 ) -> SuiteRun:
     """Run the generated suite with `python`; its outcomes from the JUnit report."""
     result = run([python, *PYTEST[1:], f"--junitxml={report}", *args], project, env)
-    passed: set[str] = set()
-    failed: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    if report.exists():
-        for case in ElementTree.parse(report).iter("testcase"):
-            module = case.get("classname", "").replace(".", "/")
-            test = f"{module}.py::{case.get('name')}"
-            outcome = next(iter(case), None)
-            if outcome is None:
-                passed.add(test)
-            elif outcome.tag == "skipped":
-                skipped[test] = outcome.get("message", "")
-            else:  # failure or error
-                failed[test] = outcome.get("message", "")
+    outcomes = junit_outcomes(report)
+    passed = {test for test, (status, _) in outcomes.items() if status == "passed"}
+    failed = {
+        test: why for test, (status, why) in outcomes.items() if status == "failed"
+    }
+    skipped = {
+        test: why for test, (status, why) in outcomes.items() if status == "skipped"
+    }
     return SuiteRun(result, passed, failed, skipped)
 
 
@@ -335,15 +350,22 @@ class Server:
             engine.dispose()
 
 
+def quoted(value: str, backend: str) -> str:
+    """`value` as an SQL string literal (MySQL also reads backslash escapes)."""
+    if backend == "mysql":
+        value = value.replace("\\", "\\\\")
+    return "'" + value.replace("'", "''") + "'"
+
+
 #: Create and drop a user and its databases ("<name>" and "<name>_test").
 SETUP = {
     "postgresql": lambda s: [
-        f"CREATE ROLE {s.user} LOGIN CREATEDB PASSWORD '{s.password.replace(chr(39), chr(39) * 2)}'",
+        f"CREATE ROLE {s.user} LOGIN CREATEDB PASSWORD {quoted(s.password, 'postgresql')}",
         f"CREATE DATABASE {s.database} OWNER {s.user}",
     ],
     "mysql": lambda s: [
-        f"CREATE USER '{s.user}'@'%' IDENTIFIED BY '{s.password.replace(chr(92), chr(92) * 2).replace(chr(39), chr(39) * 2)}'",
-        f"CREATE USER '{s.user}'@'localhost' IDENTIFIED BY '{s.password.replace(chr(92), chr(92) * 2).replace(chr(39), chr(39) * 2)}'",
+        f"CREATE USER '{s.user}'@'%' IDENTIFIED BY {quoted(s.password, 'mysql')}",
+        f"CREATE USER '{s.user}'@'localhost' IDENTIFIED BY {quoted(s.password, 'mysql')}",
         f"CREATE DATABASE {s.database} CHARACTER SET utf8mb4",
         f"GRANT ALL PRIVILEGES ON `{s.database}%`.* TO '{s.user}'@'%'",
         f"GRANT ALL PRIVILEGES ON `{s.database}%`.* TO '{s.user}'@'localhost'",
@@ -445,18 +467,7 @@ class Background:
         """("passed" | "skipped" | "failed", message) of a test run there."""
         if self.outcomes is None:
             self.process.wait()
-            self.outcomes = {}
-            if self.report.exists():
-                for case in ElementTree.parse(self.report).iter("testcase"):
-                    module = case.get("classname", "").replace(".", "/")
-                    test = f"{module}.py::{case.get('name')}"
-                    result = next(iter(case), None)
-                    if result is None:
-                        self.outcomes[test] = ("passed", "")
-                    elif result.tag == "skipped":
-                        self.outcomes[test] = ("skipped", result.get("message", ""))
-                    else:
-                        self.outcomes[test] = ("failed", result.text or "")
+            self.outcomes = junit_outcomes(self.report)
         tail = self.log.read_text(errors="replace")[-4000:]
         return self.outcomes.get(nodeid, ("failed", f"no outcome reported:\n{tail}"))
 

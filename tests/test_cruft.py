@@ -41,7 +41,7 @@ from cruft._cli import app
 from jinja2 import Environment
 from typer.testing import CliRunner
 
-from conftest import TEMPLATE, missing, run_hook_here
+from conftest import TEMPLATE, compile_once, missing, run_hook_here
 
 #: Every backend, and both data layers in one project.
 CASES: dict[str, dict[str, Any]] = {
@@ -122,26 +122,6 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
-COMPILED: dict[tuple[object, ...], Any] = {}
-_compile = Environment.compile
-
-
-def compile_anywhere(
-    self: Environment,
-    source: Any,
-    name: Any = None,
-    filename: Any = None,
-    raw: bool = False,
-    defer_init: bool = False,
-) -> Any:
-    """conftest's compile_once, whatever the file's path: cruft renders from a
-    new clone of the template each time."""
-    key = (source, name, raw, defer_init, self.loader is None)
-    if key not in COMPILED:
-        COMPILED[key] = _compile(self, source, name, filename, raw, defer_init)
-    return COMPILED[key]
-
-
 def refuse_connection(*args: object) -> None:
     raise AssertionError(f"a connection attempt: {args[1:]}")
 
@@ -151,7 +131,7 @@ def as_the_cli(cwd: Path) -> Iterator[None]:
     """What `cruft` started in `cwd` would see, and no network."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hooks, "run_script", run_hook_here)
-        patch.setattr(Environment, "compile", compile_anywhere)
+        patch.setattr(Environment, "compile", compile_once)
         patch.setattr(socket.socket, "connect", refuse_connection)
         patch.setattr(socket.socket, "connect_ex", refuse_connection)
         for name, value in GIT_ENV.items():

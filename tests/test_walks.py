@@ -51,6 +51,7 @@ from conftest import (
     Server,
     find_python313,
     missing,
+    quoted,
 )
 from walks import (
     Login,
@@ -81,13 +82,6 @@ SCRUBBED = {
     # This machine's own setting; a user's Python writes bytecode.
     "PYTHONDONTWRITEBYTECODE",
 }
-
-
-def quoted(value: str, backend: str) -> str:
-    """`value` as an SQL string literal."""
-    if backend == "mysql":
-        value = value.replace("\\", "\\\\")
-    return "'" + value.replace("'", "''") + "'"
 
 
 #: What a backend's image runs for its login: PostgreSQL's makes
