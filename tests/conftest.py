@@ -25,12 +25,14 @@ import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cookiecutter import hooks
+from binaryornot.check import is_binary
+from cookiecutter import generate, hooks
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 from jinja2 import Environment
@@ -62,6 +64,41 @@ LIVE_BACKENDS = [b for b in SERVER_BACKENDS if b in ADMIN_URLS]
 HOSTILE_PASSWORD = "p@ss:w/rd#%?&= $HOME'\"\\"
 
 
+#: Where this run's temporary folders go, the generated suites' and tools'
+#: too (TMPDIR): a RAM-backed tmpfs when the machine has one with room to
+#: spare (creating and deleting the many small files that renders and
+#: environments write costs a third there of what it costs on this
+#: machine's disk), else pytest's default. Each pytest process (the
+#: background one too) gets its own folder, removed when it ends.
+SCRATCH_FS = Path("/dev/shm")
+SCRATCH_FS_MIN_FREE = 4 << 30
+
+
+def scratch_fs_usable() -> bool:
+    if not os.access(SCRATCH_FS, os.W_OK):
+        return False
+    stats = os.statvfs(SCRATCH_FS)
+    return stats.f_bavail * stats.f_frsize >= SCRATCH_FS_MIN_FREE
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.basetemp is None and scratch_fs_usable():
+        scratch = tempfile.mkdtemp(prefix="template-tests-", dir=SCRATCH_FS)
+        config.option.basetemp = scratch
+        config.stash[SCRATCH_RUN] = Path(scratch)
+        os.environ["TMPDIR"] = scratch
+
+
+SCRATCH_RUN = pytest.StashKey[Path]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    scratch = config.stash.get(SCRATCH_RUN, None)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def missing(reason: str) -> None:
     """Skip outside CI; fail under CI=true, where every check must run."""
     if CI:
@@ -76,7 +113,7 @@ def run_hook_here(script_path: str, cwd: Path | str = ".") -> None:
     project = str(Path(cwd).resolve())
     os.chdir(cwd)
     try:
-        runpy.run_path(script_path, run_name="__main__")
+        runpy.run_path(script_path, {"compile": compile_checked}, run_name="__main__")
         status = 0
     except SystemExit as exit:
         status = exit.code if isinstance(exit.code, int) else 1
@@ -116,6 +153,46 @@ def compile_once(
     return COMPILED[key]
 
 
+_binary: dict[str, bool] = {}
+
+
+def is_binary_once(path: str) -> bool:
+    """binaryornot's check, memoised per template file: cookiecutter reads
+    each file's first kilobyte and scores it on every render."""
+    if path not in _binary:
+        _binary[path] = is_binary(path)
+    return _binary[path]
+
+
+_compiled_sources: set[tuple[str, str]] = set()
+
+
+def compile_checked(source: str, filename: str, mode: str, **flags: Any) -> Any:
+    """`compile`, for code that only checks that a file compiles: a source
+    text that compiled once is not compiled again (hostile-answer renders
+    share most of their files). Anything but a plain str compiles as usual."""
+    if not isinstance(source, str) or flags.get("flags"):
+        return compile(source, filename, mode, **flags)
+    key = (source, mode)
+    if key in _compiled_sources:
+        return None
+    code = compile(source, filename, mode, **flags)
+    _compiled_sources.add(key)
+    return code
+
+
+@contextmanager
+def in_process_rendering() -> Iterator[None]:
+    """cookiecutter as the tests run it: hooks in this process, each template
+    file compiled and scored once per run (the same code as a real run,
+    without the repeated work)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hooks, "run_script", run_hook_here)
+        patch.setattr(Environment, "compile", compile_once)
+        patch.setattr(generate, "is_binary", is_binary_once)
+        yield
+
+
 class Renderer:
     """Renders the template, once per distinct set of answers.
 
@@ -132,9 +209,7 @@ class Renderer:
         key = json.dumps(answers, sort_keys=True)
         if key not in self.cache:
             output = self.root / f"p{len(self.cache)}"
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(hooks, "run_script", run_hook_here)
-                patch.setattr(Environment, "compile", compile_once)
+            with in_process_rendering():
                 project = cookiecutter(
                     str(TEMPLATE),
                     no_input=True,

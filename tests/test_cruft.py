@@ -36,12 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cookiecutter import hooks
 from cruft._cli import app
-from jinja2 import Environment
 from typer.testing import CliRunner
 
-from conftest import TEMPLATE, compile_once, missing, run_hook_here
+from conftest import TEMPLATE, in_process_rendering, missing
 
 #: Every backend, and both data layers in one project.
 CASES: dict[str, dict[str, Any]] = {
@@ -129,9 +127,7 @@ def refuse_connection(*args: object) -> None:
 @contextmanager
 def as_the_cli(cwd: Path) -> Iterator[None]:
     """What `cruft` started in `cwd` would see, and no network."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(hooks, "run_script", run_hook_here)
-        patch.setattr(Environment, "compile", compile_once)
+    with in_process_rendering(), pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket.socket, "connect", refuse_connection)
         patch.setattr(socket.socket, "connect_ex", refuse_connection)
         for name, value in GIT_ENV.items():

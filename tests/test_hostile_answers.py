@@ -25,16 +25,14 @@ from typing import Any
 
 import pytest
 import yaml
-from cookiecutter import hooks
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jinja2 import Environment
 from test_pre_gen_hook import PLACEHOLDER, parsed, suggested_command
 
-from conftest import BACKENDS, CONTEXT, TEMPLATE, compile_once, run_hook_here
+from conftest import BACKENDS, CONTEXT, TEMPLATE, compile_checked, in_process_rendering
 
 #: Counts for the run's summary line (see conftest.pytest_terminal_summary).
 STATS: Counter[str] = Counter()
@@ -227,7 +225,7 @@ def check_project(project: Path, given: dict[str, Any]) -> None:
     runnable = sys.version_info >= tuple(map(int, given["python_version"].split(".")))
     for path in project.rglob("*"):
         if path.suffix == ".py" and runnable:
-            compile(
+            compile_checked(
                 path.read_text(encoding="utf-8"), str(path), "exec", dont_inherit=True
             )
         elif path.suffix == ".toml":
@@ -268,9 +266,7 @@ def test_hostile_answers(answers: dict[str, Any], output_root: Path) -> None:
     base = output_root / f"example{STATS['tried']}"
     output = base / "out"
     output.mkdir(parents=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(hooks, "run_script", run_hook_here)
-        patch.setattr(Environment, "compile", compile_once)
+    with in_process_rendering():
         project, errors, printed = generate(answers, output)
         if project is not None:
             STATS["accepted"] += 1
