@@ -225,6 +225,36 @@ def suite_database(output: str) -> str:
     return next(line for line in output.splitlines() if line.startswith("database: "))
 
 
+#: A line of pytest's `-ra` summary (the generated projects' addopts have it).
+SKIPPED = re.compile(r"^SKIPPED \[\d+\] ([^:\s]+)(?::\d+)?: (.*)$", re.MULTILINE)
+#: The files of a server project's tests that need the server itself.
+SERVER_FILES = ("tests/test_server.py", "tests/test_faults.py")
+
+
+def check_suite_run(
+    output: str, facts: dict[str, Any], on_server: bool, where: str
+) -> None:
+    """A README `pytest` line ran where it should: on the server once it
+    runs; before that, a server project on in-memory SQLite with exactly the
+    server's own tests skipped, each saying why, and SQLite with nothing
+    skipped (two workers: a database each)."""
+    database = suite_database(output)
+    skipped = dict(SKIPPED.findall(output))
+    if on_server:
+        assert "in-memory SQLite" not in database, where
+        return
+    if " -n " in where:  # the header names the first worker's database
+        assert database.startswith("database: one per pytest-xdist worker"), where
+    elif facts["server"]:
+        assert database.startswith(
+            f"database: in-memory SQLite, because {facts['drivername']}://"
+        ), where
+        assert "is not available" in database, where
+    reason = f"needs {facts['a_server']} at TEST_DATABASE_URL"
+    expected = dict.fromkeys(SERVER_FILES, reason) if facts["server"] else {}
+    assert skipped == expected, (where, skipped)
+
+
 def fresh(output: Path, backend: str, **answers: str) -> Path:
     """A project rendered by cookiecutter's command line, for this walk alone:
     its names (user, databases) are the run's own."""
@@ -254,6 +284,7 @@ def ci_login(facts: dict[str, Any]) -> Login:
 
 #: The walks: SQLite, PostgreSQL and MariaDB through uv, and SQLite through pip.
 WALKS = [("postgresql", "uv"), ("mysql", "uv"), ("sqlite", "pip"), ("sqlite", "uv")]
+WALKED = {backend for backend, _ in WALKS}
 
 
 def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
@@ -328,8 +359,10 @@ def walk_readme(
             output = walk.run(step, f". .venv/bin/activate && {command}")
         else:
             output = walk.run(step)
-        if step.runs("pytest") and server_started:
-            assert "in-memory SQLite" not in suite_database(output), step.where
+        if step.runs("pytest"):
+            check_suite_run(
+                output, facts, server_started, f"{step.where}: {step.command}"
+            )
     assert (project / ".venv" / "bin" / "python").exists()
     if server is not None:
         assert server_started, "the README never starts the server"
