@@ -356,20 +356,16 @@ def oracledb_error(code: int, text: str) -> Exception:
     """What python-oracledb raises for the server's ORA-`code` (thin mode's
     `_check_and_raise_exception`): `_Error` reads the code, picks the class
     and reports a lost connection as DPY-4011."""
+    return raised_by_oracledb(f"ORA-{code:05}: {text}", code)
+
+
+def raised_by_oracledb(message: str, code: int = 0) -> Exception:
+    """The exception python-oracledb raises for an error with this message:
+    its `_Error`, in the class that `_Error` chooses."""
     from oracledb import errors
 
-    error = errors._Error(f"ORA-{code:05}: {text}", code=code)
+    error = errors._Error(message, code=code)
     raised: Exception = error.exc_type(error)
-    return raised
-
-
-def oracledb_call_timeout() -> Exception:
-    """What python-oracledb raises when a call outlives the connection's call_timeout."""
-    from oracledb import errors
-
-    raised: Exception = errors._create_exception(
-        errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=30000
-    )
     return raised
 
 
@@ -414,7 +410,8 @@ for _code, _text, _expected in ORACLE_CASES:
         _expected,
     )
 CASES["oracle DPY-4024 call timeout"] = (
-    without_folder(oracledb_call_timeout),
+    # Raised on the client when a call outlives the connection's call_timeout.
+    without_folder(raised_by_oracledb, "DPY-4024: call timeout of 30000 ms exceeded"),
     QueryTimeoutError,
 )
 CASES["oracle DPY-6005 nothing listens"] = (
