@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import shutil
+import string
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ COMPOSE = (SERVER or ANALYTICS) and {{ "True" if cookiecutter.use_docker_compose
 #: Whether the server image runs init scripts from docker/initdb/.
 INIT_SCRIPTS = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].initdb_dir else "False" }}
 CI = {{ cookiecutter.ci_provider | literal }}
+ORACLE = {{ "True" if cookiecutter.database_backend == "oracle" else "False" }}
 #: The project's lowest Python: older ones cannot compile or import its code.
 PYTHON = tuple(int(part) for part in {{ cookiecutter.python_version | literal }}.split("."))
 CAN_RUN_PROJECT = sys.version_info >= PYTHON
@@ -107,10 +109,20 @@ def write_env():
 
 
 def new_password():
-    """32 random letters, digits, - and _: nothing to quote or expand in .env or
-    URLs, and always upper case, lower case and digits (SQL Server's rule)."""
+    """A random password: nothing to quote or expand in .env or URLs, and always
+    upper case, lower case and digits (SQL Server's rule).
+
+    32 letters, digits, - and _ (192 bits). On Oracle 30 characters, the most
+    releases before 23ai accept (30 bytes), and a letter first, then letters,
+    digits and _, so that `IDENTIFIED BY` takes it unquoted: 5.7 + 29 x 5.98,
+    about 179 bits.
+    """
     while True:
-        password = secrets.token_urlsafe(24)
+        if ORACLE:
+            rest = string.ascii_letters + string.digits + "_"
+            password = secrets.choice(string.ascii_letters) + "".join(secrets.choice(rest) for _ in range(29))
+        else:
+            password = secrets.token_urlsafe(24)
         if any(c.isupper() for c in password) and any(c.islower() for c in password) and any(c.isdigit() for c in password):
             return password
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import subprocess
@@ -44,6 +45,25 @@ def test_env_file_is_private_complete_and_random(
         else:
             assert value == defaults[key], key
     assert values.get("DB_TYPE") == backend
+
+
+def test_oracle_passwords_fit_19c(render: Renderer) -> None:
+    # Oracle before 23ai takes passwords of 30 bytes at most; an
+    # unquoted IDENTIFIED BY needs a letter first, then letters, digits and _.
+    project = render(database_backend="oracle")
+    values, defaults = (
+        env_values(project / ".env"),
+        env_values(project / ".env.example"),
+    )
+    passwords = {
+        key: value for key, value in values.items() if key.endswith("_PASSWORD")
+    }
+    assert set(passwords) == {"DB_PASSWORD", "DB_ROOT_PASSWORD"}
+    for key, value in passwords.items():
+        assert len(value.encode()) == 30, key
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{29}", value), key
+        assert value != defaults[key], key
+    assert passwords["DB_PASSWORD"] != passwords["DB_ROOT_PASSWORD"]
 
 
 def test_each_project_gets_its_own_password(render: Renderer) -> None:

@@ -14,6 +14,13 @@ Statements run without the application's statement and lock timeouts, unless
 DB_MIGRATION_STATEMENT_TIMEOUT and DB_MIGRATION_LOCK_TIMEOUT set some: a long
 migration must not be cut off by a web request's budget. A bad setting, or a
 database that cannot be reached, is one line (`FAILED: ...`), not a traceback.
+{%- if cookiecutter.database_backend == "oracle" %}
+
+`alembic upgrade head --sql` writes a script for a DBA to run in SQL*Plus or
+SQLcl on Oracle 19c (no BOOLEAN or JSON type, no bind variables);
+`alembic -x oracle_version=23 upgrade head --sql` writes it for 23ai. Online,
+the dialect reads the server's own version instead.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
+{%- if cookiecutter.database_backend == "oracle" %}
+from sqlalchemy.dialects.oracle.base import OracleDialect
+{%- endif %}
 from sqlalchemy.exc import SQLAlchemyError
 
 from {{ cookiecutter.package_name }}.errors import translate
@@ -76,8 +86,48 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=url.get_backend_name() == "sqlite",
     )
+{%- if cookiecutter.database_backend == "oracle" %}
+    dialect = context.get_context().dialect
+    if isinstance(dialect, OracleDialect):
+        write_for_oracle_release(dialect, offline_oracle_version())
+{%- endif %}
     with context.begin_transaction():
         context.run_migrations()
+{%- if cookiecutter.database_backend == "oracle" %}
+
+
+#: The Oracle release an offline script is written for: 19c, the oldest
+#: supported one. `-x oracle_version=N` names another.
+DEFAULT_OFFLINE_ORACLE_VERSION = 19
+
+
+def offline_oracle_version() -> int:
+    """The release given by `alembic -x oracle_version=N`, else 19 (19c)."""
+    given = context.get_x_argument(as_dictionary=True).get("oracle_version")
+    if given is None:
+        return DEFAULT_OFFLINE_ORACLE_VERSION
+    if not given.isdigit() or int(given) < 12:
+        raise CommandError(
+            f"-x oracle_version={given}: give the major release, 12 or later "
+            "(19 for 19c, 23 for 23ai)"
+        )
+    return int(given)
+
+
+def write_for_oracle_release(dialect: OracleDialect, version: int) -> None:
+    """Set what the dialect learns from a server when it connects (online):
+    without one it assumes the newest release.
+
+    BOOLEAN is a type from 23ai on (earlier: SMALLINT holding 0 and 1), JSON
+    from 21c. And no RETURNING: Alembic writes the revision into
+    alembic_version as SQL text, which SQLAlchemy would read back with
+    `RETURNING ... INTO :ret_0`, a bind variable a script has no value for.
+    """
+    dialect.server_version_info = (version,)
+    dialect.supports_native_boolean = version >= 23
+    dialect._supports_oracle_json = version >= 21
+    dialect.insert_returning = False
+{%- endif %}
 
 
 def run_migrations_online() -> None:

@@ -10,18 +10,22 @@ is worth retrying.
 
 from __future__ import annotations
 
+import functools
+{%- if backend == "mssql" %}
+import importlib
+import os
+import re
+{%- endif %}
+{%- if backend in ("mssql", "oracle") %}
+import socket
+{%- endif %}
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-{%- if backend == "oracle" %}
-from types import SimpleNamespace
-{%- endif %}
-{%- if db_server %}
 from typing import Any
-{%- endif %}
 
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import Dialect, create_engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from {{ cookiecutter.package_name }}.errors import (
@@ -184,85 +188,292 @@ for _number, _expected in MYSQL_CASES:
 {%- elif backend == "mssql" %}
 
 
-def pyodbc_error(sqlstate: str, number: int | None) -> Exception:
-    """pyodbc's exception: the SQLSTATE, and the server's number in the message."""
-    pyodbc = pytest.importorskip(
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def pyodbc_module() -> Any:
+    """pyodbc, which loads unixODBC's library (not on every CI runner)."""
+    return pytest.importorskip(
         "pyodbc",
         reason="pyodbc needs unixODBC (libodbc.so.2), e.g. apt-get install unixodbc",
         exc_type=ImportError,
     )
-    where = f" ({number})" if number is not None else ""
-    message = f"[{sqlstate}] [Microsoft][ODBC Driver 18 for SQL Server]x{where} (SQLExecDirectW)"
-    error: Exception = pyodbc.Error(sqlstate, message)
+
+
+def pymssql_module() -> Any:
+    """pymssql, the [pymssql] extra: CI installs it, so there it must be present."""
+    try:
+        return importlib.import_module("pymssql")
+    except ImportError as error:
+        why = f"pymssql is the [pymssql] extra (uv sync --extra pymssql): {error}"
+        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+            pytest.fail(f"{why} (CI=true: not skipping)")
+        pytest.skip(why)
+
+
+def pyodbc_error(class_name: str, sqlstate: str, number: int, call: str) -> Exception:
+    """pyodbc's exception: `Class(sqlstate, "[sqlstate] text (number) (call)")`,
+    the class chosen by SQLSTATE (40001 has none: plain Error) and the message
+    laid out as pyodbc's errors.cpp does (see test_pyodbc_lays_out_its_errors)."""
+    pyodbc = pyodbc_module()
+    text = f"[SQL Server]error {number}" if number else "timeout expired"
+    message = f"[{sqlstate}] [Microsoft][ODBC Driver 18 for SQL Server]{text} ({number}) ({call})"
+    error: Exception = getattr(pyodbc, class_name)(sqlstate, message)
     return error
 
 
-def pymssql_error(number: int) -> Exception:
-    """pymssql's exception: the server's number first, as pymssql raises it."""
-    pymssql = pytest.importorskip("pymssql", reason="pymssql is the [pymssql] extra")
-    error: Exception = pymssql.exceptions.OperationalError(number, b"error")
+def pymssql_error(number: int, raised_by: str) -> Exception:
+    """pymssql's exception for SQL Server's error `number`, in the layout of the
+    call that raised it (_pymssql.pyx; see test_pymssql_raises_these_layouts):
+    a statement: `Class(number, message)`, IntegrityError or ProgrammingError
+    for a few numbers, else OperationalError; connect():
+    `OperationalError((number, message))`; commit() and BEGIN: the pair inside
+    the text."""
+    exceptions = pymssql_module().exceptions
+    if number < 20000:  # the server's message, then DB-Library's own
+        message = f"SQL Server error {number}.DB-Lib error message 20018, severity 16:\nGeneral SQL Server error: Check messages from the SQL Server\n"
+    else:
+        message = f"DB-Lib error message {number}, severity 9:\n...\n"
+    pair = (number, message.encode())
+    if raised_by == "connect":
+        error: Exception = exceptions.OperationalError(pair)
+    elif raised_by == "commit":
+        error = exceptions.OperationalError(f"Cannot commit transaction: {pair}")
+    elif number in (515, 547, 2601, 2627):
+        error = exceptions.IntegrityError(*pair)
+    elif number in (102, 207, 208, 2812, 4104):
+        error = exceptions.ProgrammingError(*pair)
+    else:
+        error = exceptions.OperationalError(*pair)
     return error
 
 
-PYODBC_CASES: list[tuple[str, int | None, type[DataLayerError]]] = [
-    ("23000", 2627, DuplicateError),
-    ("23000", 547, ConstraintError),
-    ("22001", 2628, ConstraintError),  # truncation
-    ("40001", 1205, TransientError),  # deadlock victim
-    ("HY000", 1222, TransientError),  # lock request time out
-    ("42S02", 208, SchemaError),
-    ("42S22", 207, SchemaError),
-    ("28000", 18456, AccessDeniedError),
-    ("HYT00", None, QueryTimeoutError),  # the connection's query timeout
-    ("08S01", None, DatabaseConnectionError),  # communication link failure
+EXECUTE, CONNECT = "SQLExecDirectW", "SQLDriverConnect"
+#: (pyodbc's class, SQLSTATE, SQL Server's number, ODBC call, project's error)
+PYODBC_CASES: list[tuple[str, str, int, str, type[DataLayerError]]] = [
+    ("IntegrityError", "23000", 2627, EXECUTE, DuplicateError),
+    ("IntegrityError", "23000", 547, EXECUTE, ConstraintError),
+    ("DataError", "22001", 2628, EXECUTE, ConstraintError),  # truncation
+    ("Error", "40001", 1205, EXECUTE, TransientError),  # deadlock victim
+    ("Error", "HY000", 1222, EXECUTE, TransientError),  # lock request time out
+    ("ProgrammingError", "42S02", 208, EXECUTE, SchemaError),
+    ("ProgrammingError", "42S22", 207, EXECUTE, SchemaError),
+    ("ProgrammingError", "42000", 4060, CONNECT, SchemaError),  # no database
+    ("InterfaceError", "28000", 18456, CONNECT, AccessDeniedError),
+    ("OperationalError", "HYT00", 0, EXECUTE, QueryTimeoutError),
+    ("OperationalError", "HYT00", 0, CONNECT, DatabaseConnectionError),  # login
+    ("OperationalError", "08S01", 10054, EXECUTE, DatabaseConnectionError),
 ]
-for _sqlstate, _number, _expected in PYODBC_CASES:
-    CASES[f"pyodbc {_sqlstate} {_number}"] = (
-        without_folder(pyodbc_error, _sqlstate, _number),
+for _class, _sqlstate, _number, _call, _expected in PYODBC_CASES:
+    CASES[f"pyodbc {_sqlstate} {_number} {_call}"] = (
+        without_folder(pyodbc_error, _class, _sqlstate, _number, _call),
         _expected,
     )
-PYMSSQL_CASES: list[tuple[int, type[DataLayerError]]] = [
-    (2627, DuplicateError),
-    (2628, ConstraintError),
-    (1205, TransientError),
-    (1222, TransientError),
-    (20003, QueryTimeoutError),
-    (208, SchemaError),
-    (20009, DatabaseConnectionError),
+#: (SQL Server's number, the call that raised it, project's error)
+PYMSSQL_CASES: list[tuple[int, str, type[DataLayerError]]] = [
+    (2627, "execute", DuplicateError),
+    (547, "execute", ConstraintError),
+    (2628, "execute", ConstraintError),  # truncation: OperationalError
+    (1205, "execute", TransientError),  # deadlock victim: OperationalError
+    (1222, "execute", TransientError),
+    (208, "execute", SchemaError),
+    (20003, "execute", QueryTimeoutError),  # the query's timeout
+    (20047, "execute", DatabaseConnectionError),  # DBPROCESS is dead
+    (20009, "connect", DatabaseConnectionError),  # unable to connect
+    (20003, "connect", DatabaseConnectionError),  # the login timed out
+    (18456, "connect", AccessDeniedError),
+    (4060, "connect", SchemaError),  # cannot open the database
+    (1205, "commit", TransientError),
+    (20047, "commit", DatabaseConnectionError),
 ]
-for _number, _expected in PYMSSQL_CASES:
-    CASES[f"pymssql {_number}"] = (without_folder(pymssql_error, _number), _expected)
+for _number, _raised_by, _expected in PYMSSQL_CASES:
+    CASES[f"pymssql {_number} {_raised_by}"] = (
+        without_folder(pymssql_error, _number, _raised_by),
+        _expected,
+    )
+
+
+def test_pyodbc_lays_out_its_errors() -> None:
+    """The layout pyodbc_error copies, in an error pyodbc raises itself
+    (unixODBC's driver manager: no such data source)."""
+    pyodbc = pyodbc_module()
+    with pytest.raises(pyodbc.Error) as raised:
+        pyodbc.connect("DSN=no-such-data-source", timeout=1)
+    sqlstate, message = raised.value.args
+    assert re.fullmatch(rf"\[{sqlstate}\] .+ \(0\) \(SQLDriverConnect\)", message)
+
+
+@functools.cache
+def deadlocked_connection_class() -> Any:
+    """A pymssql connection class (never connected) whose every statement
+    fails with error 1205, raised as _mssql raises it. Made once: the class
+    must outlive its instances, whose __dealloc__ calls close()."""
+    pymssql = pymssql_module()
+
+    def deadlocked(*_args: object) -> None:
+        raise pymssql._mssql.MSSQLDatabaseException((1205, b"deadlocked"))
+
+    def nothing(*_args: object) -> None:
+        return None
+
+    calls = {"__init__": nothing, "close": nothing}
+    calls.update(execute_query=deadlocked, execute_non_query=deadlocked)
+    return type("Deadlocked", (pymssql._mssql.MSSQLConnection,), calls)
+
+
+def test_pymssql_raises_these_layouts() -> None:
+    """The layouts pymssql_error copies, raised by pymssql's own code: connect()
+    to a port nothing listens on, and a statement and a BEGIN on a connection
+    whose every call fails with error 1205."""
+    pymssql = pymssql_module()
+    with pytest.raises(pymssql.OperationalError) as connecting:
+        pymssql.connect(server="127.0.0.1", port=str(closed_port()), login_timeout=1)
+    [(number, message)] = connecting.value.args
+    assert number == 20009
+    assert isinstance(message, bytes)
+    stub = deadlocked_connection_class()()
+    with pytest.raises(pymssql.OperationalError) as executing:
+        pymssql._pymssql.Connection(stub, False, True).cursor().execute("SELECT 1")
+    assert executing.value.args == (1205, b"deadlocked")
+    with pytest.raises(pymssql.OperationalError) as beginning:
+        pymssql._pymssql.Connection(stub, False, False)  # sends BEGIN TRAN
+    assert beginning.value.args == ("Cannot start transaction: (1205, b'deadlocked')",)
+    for raised, expected in [
+        (connecting.value, DatabaseConnectionError),
+        (executing.value, TransientError),
+        (beginning.value, TransientError),
+    ]:
+        assert type(translate(wrapped(raised), URL)) is expected, raised
 {%- elif backend == "oracle" %}
 
 
-def oracledb_error(code: str) -> Exception:
-    """python-oracledb's exception: its first argument carries the full code."""
+def oracledb_error(code: int, text: str) -> Exception:
+    """What python-oracledb raises for the server's ORA-`code` (thin mode's
+    `_check_and_raise_exception`): `_Error` reads the code, picks the class
+    and reports a lost connection as DPY-4011."""
+    return raised_by_oracledb(f"ORA-{code:05}: {text}", code)
+
+
+def raised_by_oracledb(message: str, code: int = 0) -> Exception:
+    """The exception python-oracledb raises for an error with this message:
+    its `_Error`, in the class that `_Error` chooses."""
+    from oracledb import errors
+
+    error = errors._Error(message, code=code)
+    raised: Exception = error.exc_type(error)
+    return raised
+
+
+def oracledb_unreachable() -> Exception:
+    """What python-oracledb raises when nothing listens on the port (DPY-6005)."""
     import oracledb
 
-    return oracledb.DatabaseError(SimpleNamespace(full_code=code))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        oracledb.connect(user="app", password="x", dsn=f"127.0.0.1:{port}/orders")
+    except oracledb.Error as error:
+        return error
+    raise AssertionError("connected")
 
 
-ORACLE_CASES: list[tuple[str, type[DataLayerError]]] = [
-    ("ORA-00001", DuplicateError),
-    ("ORA-02291", ConstraintError),
-    ("ORA-00060", TransientError),  # deadlock
-    ("ORA-30006", TransientError),  # resource busy, WAIT timeout
-    ("ORA-01013", QueryTimeoutError),
-    ("DPY-4024", QueryTimeoutError),  # call timeout
-    ("ORA-00942", SchemaError),
-    ("ORA-00904", SchemaError),
-    ("ORA-01017", AccessDeniedError),
-    ("ORA-03113", DatabaseConnectionError),
-    ("DPY-6005", DatabaseConnectionError),
+#: ORA-00604's message: "error occurred at recursive SQL level 1", then the cause.
+RECURSIVE = "error occurred at recursive SQL level 1\nORA-"
+#: (ORA- code, the server's message, project's error)
+ORACLE_CASES: list[tuple[int, str, type[DataLayerError]]] = [
+    (1, "unique constraint (APP.UQ_USERS_EMAIL) violated", DuplicateError),
+    (2291, "integrity constraint violated - parent key not found", ConstraintError),
+    (12899, "value too large for column", ConstraintError),
+    (60, "deadlock detected while waiting for resource", TransientError),
+    (8177, "can't serialize access for this transaction", TransientError),
+    (30006, "resource busy; acquire with WAIT timeout expired", TransientError),
+    (1013, "user requested cancel of current operation", QueryTimeoutError),
+    (604, RECURSIVE + "01013: user requested cancel", QueryTimeoutError),
+    (604, RECURSIVE + "00001: unique constraint violated", DuplicateError),
+    (604, RECURSIVE + "01653: unable to extend table", DataLayerError),
+    (942, "table or view does not exist", SchemaError),
+    (904, '"BIO": invalid identifier', SchemaError),
+    (1017, "invalid credential or not authorized; logon denied", AccessDeniedError),
+    (3113, "end-of-file on communication channel", DatabaseConnectionError),
+    (28, "your session has been killed", DatabaseConnectionError),
+    (1033, "ORACLE initialization or shutdown in progress", DatabaseConnectionError),
 ]
-for _code, _expected in ORACLE_CASES:
-    CASES[f"oracle {_code}"] = (without_folder(oracledb_error, _code), _expected)
+for _code, _text, _expected in ORACLE_CASES:
+    CASES[f"oracle ORA-{_code:05} {_expected.__name__}"] = (
+        without_folder(oracledb_error, _code, _text),
+        _expected,
+    )
+CASES["oracle DPY-4024 call timeout"] = (
+    # Raised on the client when a call outlives the connection's call_timeout.
+    without_folder(raised_by_oracledb, "DPY-4024: call timeout of 30000 ms exceeded"),
+    QueryTimeoutError,
+)
+CASES["oracle DPY-6005 nothing listens"] = (
+    without_folder(oracledb_unreachable),
+    DatabaseConnectionError,
+)
+
+
+def test_oracledb_picks_the_class_by_code_not_by_kind() -> None:
+    """Why errors are classified by code: a deadlock is a plain DatabaseError,
+    a cancelled call an OperationalError, and a lost connection's ORA- code is
+    replaced by DPY-4011."""
+    classes = {
+        code: type(oracledb_error(code, "...")).__name__ for code in (60, 604, 1013, 1)
+    }
+    assert classes == {
+        60: "DatabaseError",
+        604: "OperationalError",
+        1013: "OperationalError",
+        1: "IntegrityError",
+    }
+    lost = oracledb_error(3113, "end-of-file on communication channel")
+    assert lost.args[0].full_code == "DPY-4011"
 {%- endif %}
 
 
+#: The SQLAlchemy driver name of each DB-API module whose errors are made here.
+DRIVERNAMES = {
+    "sqlite3": "sqlite+pysqlite",
+{%- if backend == "postgresql" %}
+    "psycopg": "postgresql+psycopg",
+{%- elif backend == "mysql" %}
+    "pymysql": "mysql+pymysql",
+{%- elif backend == "mssql" %}
+    "pyodbc": "mssql+pyodbc",
+    "pymssql": "mssql+pymssql",
+{%- elif backend == "oracle" %}
+    "oracledb": "oracle+oracledb",
+{%- endif %}
+}
+
+
+@functools.cache
+def dialect_of(drivername: str) -> Dialect:
+    """The dialect of an engine for `drivername`, with its DB-API loaded."""
+    return create_engine(f"{drivername}://").dialect
+
+
 def wrapped(orig: Exception) -> DBAPIError:
-    """`orig` as SQLAlchemy raises it."""
-    error = DBAPIError.instance("SELECT 1", {}, orig, type(orig))
+    """`orig` as SQLAlchemy raises it: wrapped by the driver's dialect, and
+    marked a lost connection where the dialect's `is_disconnect` says so
+    (`translate()` reads that only for an error it cannot classify)."""
+    dialect = dialect_of(DRIVERNAMES[type(orig).__module__.partition(".")[0]])
+    driver_error: Any = orig
+    error = DBAPIError.instance(
+        "SELECT 1",
+        {},
+        orig,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dialect.is_disconnect(driver_error, None, None),
+        dialect=dialect,
+    )
     assert isinstance(error, DBAPIError)
     return error
 

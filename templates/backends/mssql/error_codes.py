@@ -31,8 +31,11 @@ MSSQL_SQLSTATES: dict[str, Kind] = {
     "08001": "connection",  # unable to connect
     "08S01": "connection",  # communication link failure
 }
-#: Where pyodbc's message carries the server's number: "... (1205) (SQLExecDirectW)".
-_MSSQL_NUMBER = re.compile(r"\((\d+)\) \(SQL\w+\)")
+#: pyodbc's message: "[SQLSTATE] text (number) (SQLFunction)", the server's
+#: error number and the ODBC call that failed (errors.cpp in pyodbc).
+_PYODBC_MESSAGE = re.compile(r"\((-?\d+)\) \((SQL\w+)\)")
+#: pymssql's commit() and BEGIN: "Cannot commit transaction: (number, b'text')".
+_PYMSSQL_NUMBER_IN_TEXT = re.compile(r"\((\d+), b?['\"]")
 
 
 def classify_mssql(orig: object) -> Kind | None:
@@ -40,11 +43,32 @@ def classify_mssql(orig: object) -> Kind | None:
     module = type(orig).__module__
     args: tuple[object, ...] = getattr(orig, "args", ())
     if module.startswith("pymssql"):
-        number = args[0] if args and isinstance(args[0], int) else 0
-        return MSSQL_NUMBERS.get(number)
+        return _classify_pymssql(args)
     if not module.startswith("pyodbc") or len(args) < 2:
         return None
-    found = _MSSQL_NUMBER.search(str(args[1]))
-    if found and int(found[1]) in MSSQL_NUMBERS:
-        return MSSQL_NUMBERS[int(found[1])]
-    return MSSQL_SQLSTATES.get(str(args[0]))
+    sqlstate, found = str(args[0]), _PYODBC_MESSAGE.search(str(args[1]))
+    number, call = (int(found[1]), found[2]) if found else (0, "")
+    if number in MSSQL_NUMBERS:
+        return MSSQL_NUMBERS[number]
+    kind = MSSQL_SQLSTATES.get(sqlstate)
+    if kind == "timeout" and call.endswith("Connect"):
+        return "connection"  # HYT00 while logging in: "Login timeout expired"
+    return kind
+
+
+def _classify_pymssql(args: tuple[object, ...]) -> Kind | None:
+    """pymssql's errors carry the number in one of three shapes (_pymssql.pyx):
+    a statement's `OperationalError(number, text)` (IntegrityError, ...),
+    connect()'s `OperationalError((number, text))`, and commit()'s or BEGIN's
+    `OperationalError("Cannot commit transaction: (number, b'text')")`."""
+    first: object = args[0] if args else None
+    connecting = isinstance(first, tuple)
+    if isinstance(first, tuple) and first:
+        first = first[0]
+    if isinstance(first, str):
+        found = _PYMSSQL_NUMBER_IN_TEXT.search(first)
+        first = int(found[1]) if found else None
+    kind = MSSQL_NUMBERS.get(first) if isinstance(first, int) else None
+    if connecting and kind == "timeout":
+        return "connection"  # 20003 while logging in: the server did not answer
+    return kind
