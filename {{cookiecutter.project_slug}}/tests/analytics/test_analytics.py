@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from google.auth import identity_pool
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.auth import identity_pool, impersonated_credentials
 from google.auth.credentials import AnonymousCredentials
 from google.oauth2 import credentials as user_credentials
+from google.oauth2 import service_account
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
@@ -164,26 +168,63 @@ def external_account(token_file: Path) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("kind", ["authorized_user", "external_account"])
+def service_account_key() -> dict[str, Any]:
+    """A service account key file's content, with a key made for the test."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return {
+        "type": "service_account",
+        "project_id": "demo-project",
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem.decode(),
+        "client_email": "app@demo-project.iam.gserviceaccount.com",
+        "client_id": "123456789",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+
+
+#: Each credentials file type, what its content is, and what it loads as.
+CREDENTIALS_FILES: dict[str, tuple[Callable[[Path], dict[str, Any]], type]] = {
+    "authorized_user": (lambda _token: AUTHORIZED_USER, user_credentials.Credentials),
+    "external_account": (external_account, identity_pool.Credentials),
+    "service_account": (
+        lambda _token: service_account_key(),
+        service_account.Credentials,
+    ),
+    "impersonated_service_account": (
+        lambda _token: {
+            "type": "impersonated_service_account",
+            "service_account_impersonation_url": (
+                "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
+                "app@demo-project.iam.gserviceaccount.com:generateAccessToken"
+            ),
+            "source_credentials": AUTHORIZED_USER,
+            "delegates": [],
+        },
+        impersonated_credentials.Credentials,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(CREDENTIALS_FILES))
 def test_every_kind_of_credentials_file_loads_without_the_network(
     kind: str, tmp_path: Path, no_network: None
 ) -> None:
     token = tmp_path / "oidc-token"
     token.write_text("header.payload.signature")
-    content = AUTHORIZED_USER if kind == "authorized_user" else external_account(token)
+    make_content, expected = CREDENTIALS_FILES[kind]
     key_file = tmp_path / "credentials.json"
-    key_file.write_text(json.dumps(content))
+    key_file.write_text(json.dumps(make_content(token)))
     settings = Settings(
         gcp_project_id="demo-project",
         bq_dataset_id="demo",
         google_application_credentials=str(key_file),
     )
     client = create_bigquery_client(settings)
-    expected = (
-        user_credentials.Credentials
-        if kind == "authorized_user"
-        else identity_pool.Credentials
-    )
     assert isinstance(client._credentials, expected)
     assert client.project == "demo-project"
     engine = create_bigquery_engine(settings)
