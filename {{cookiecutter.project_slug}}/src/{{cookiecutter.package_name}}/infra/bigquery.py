@@ -44,8 +44,8 @@ from sqlalchemy_bigquery import BigQueryDialect
 from ..errors import QueryTooExpensiveError
 from ..settings import Settings, SettingsError, get_settings
 
-#: What the credentials are asked for: BigQuery, and the Cloud Storage and
-#: Drive scopes a query on an external table may need, as the client asks.
+#: The scope the BigQuery client itself asks for; it covers BigQuery's jobs,
+#: tables and streaming inserts.
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
