@@ -66,12 +66,14 @@ def analytics_dataset(analytics_settings: Settings) -> str:
 def analytics_client(
     analytics_settings: Settings, analytics_dataset: str
 ) -> Iterator[bigquery.Client]:
-    """A client on a fresh test dataset, deleted after the run."""
+    """A client on a fresh test dataset (in BQ_LOCATION), deleted after the run."""
     client = bigquery_module.create_bigquery_client(
         analytics_settings, analytics_dataset
     )
     client.delete_dataset(analytics_dataset, delete_contents=True, not_found_ok=True)
-    client.create_dataset(analytics_dataset)
+    bigquery_module.ensure_dataset(
+        client, analytics_dataset, analytics_settings.bq_location
+    )
     yield client
     client.delete_dataset(analytics_dataset, delete_contents=True, not_found_ok=True)
 
@@ -100,19 +102,18 @@ def analytics_engine(
 
 @pytest.fixture
 def analytics_session(
-    analytics_engine: Engine,
-    analytics_client: bigquery.Client,
-    monkeypatch: pytest.MonkeyPatch,
+    analytics_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Session]:
-    """A session on the test dataset; `get_bigquery_session()` and cost checks use it too.
+    """A session on the test dataset; `get_bigquery_session()` uses it too.
 
-    BigQuery has no transactions to roll back: tests tell their rows apart by
-    ids of their own instead.
+    Cost checks and streaming use the engine's own client, so they find the
+    test dataset without help. BigQuery has no transactions to roll back:
+    tests tell their rows apart by ids of their own instead.
     """
     factory = sessionmaker(bind=analytics_engine, expire_on_commit=False)
     monkeypatch.setattr(bigquery_module, "get_bigquery_session_maker", lambda: factory)
     monkeypatch.setattr(
-        bigquery_module, "create_bigquery_client", lambda *_args: analytics_client
+        bigquery_module, "get_bigquery_engine", lambda: analytics_engine
     )
     with factory() as session:
         yield session

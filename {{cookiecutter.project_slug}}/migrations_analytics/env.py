@@ -1,8 +1,14 @@
 """Alembic's entry point for the BigQuery dataset: the analytics tables.
 
 Run as `alembic {{ "" if cookiecutter.database_backend == "bigquery" else "-n analytics " }}upgrade head`. The dataset comes
-from the settings (BQ_DATASET_ID); a caller can pass an open connection in
-`config.attributes["connection"]`, as the test suite does.
+from the settings (BQ_DATASET_ID), and is created in BQ_LOCATION if missing;
+a caller can pass an open connection in `config.attributes["connection"]`,
+as the test suite does.
+
+BigQuery runs DDL without transactions and Alembic takes no lock there: a
+revision that fails halfway stays half applied, and two deploys migrating at
+once can both apply the same revision. Keep one operation per revision, and
+run one deploy at a time.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from sqlalchemy import Connection
 from sqlalchemy_bigquery import BigQueryDialect
 
 from {{ cookiecutter.package_name }}.infra.bigquery import (
+    client_of,
     create_bigquery_engine,
+    ensure_dataset,
 )
 from {{ cookiecutter.package_name }}.models.analytics_event import (
     AnalyticsBase,
 )
+from {{ cookiecutter.package_name }}.settings import get_settings
 
 config = context.config
 # Code that runs Alembic from Python (the test suite) keeps its own logging.
@@ -68,9 +77,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_migrations(connection)
         return
-    engine = create_bigquery_engine()
+    settings = get_settings()
+    engine = create_bigquery_engine(settings)
     try:
         with engine.connect() as connection:
+            ensure_dataset(
+                client_of(connection), settings.bq_dataset_id, settings.bq_location
+            )
             run_migrations(connection)
     finally:
         engine.dispose()

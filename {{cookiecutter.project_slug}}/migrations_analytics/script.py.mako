@@ -1,5 +1,8 @@
 """${message}
 
+BigQuery: no transactions, no migration lock. Keep to one operation per
+revision (a failure leaves nothing half done) and run one deploy at a time.
+
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}

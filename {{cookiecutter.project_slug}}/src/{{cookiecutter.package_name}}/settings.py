@@ -128,7 +128,13 @@ class Settings:
     gcp_project_id: str = {{ cookiecutter.project_slug | tojson }}
     #: BigQuery dataset of the analytics tables; the tests use it with "_test" appended.
     bq_dataset_id: str = {{ cookiecutter.package_name | tojson }}
-    #: Service account key (a JSON file); unset: Application Default Credentials.
+    #: Where the dataset lives and jobs run: US, EU, a region (europe-west1).
+    #: Unset: BigQuery's default, the US multi-region for new datasets, and
+    #: jobs run where the tables they read are.
+    bq_location: str | None = None
+    #: A credentials JSON file: a service account key, a Workload Identity
+    #: Federation configuration or user credentials; unset: Application
+    #: Default Credentials.
     google_application_credentials: str | None = None
     #: A BigQuery emulator to use instead of Google, e.g. http://127.0.0.1:9050.
     bigquery_emulator_host: str | None = None

@@ -12,7 +12,12 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from {{ cookiecutter.package_name }}.infra.bigquery import estimate_bytes
+from {{ cookiecutter.package_name }}.infra import bigquery as bigquery_module
+from {{ cookiecutter.package_name }}.infra.bigquery import (
+    client_of,
+    ensure_dataset,
+    estimate_bytes,
+)
 {%- if relational %}
 from {{ cookiecutter.package_name }}.infra.data_access import DataAccess
 {%- endif %}
@@ -22,6 +27,7 @@ from {{ cookiecutter.package_name }}.models.analytics_event import (
 from {{ cookiecutter.package_name }}.repositories.analytics_repository import (
     AnalyticsRepository,
 )
+from {{ cookiecutter.package_name }}.settings import SettingsError
 
 NOW = datetime.now(UTC)
 
@@ -127,6 +133,103 @@ def test_dry_run_checks_the_sql_without_running_it(
     bad = select(AnalyticsEvent.event_id)  # no partition filter
     with pytest.raises(Exception, match="without a filter over column"):
         estimate_bytes(bad, analytics_client)
+
+
+def test_streaming_inserts_store_every_chunk(
+    analytics_session: Session, user: str
+) -> None:
+    repository = AnalyticsRepository(analytics_session)
+    day = NOW - timedelta(days=200)
+    ids = repository.insert_events(
+        [{"user_id": user, "event_type": "tick", "event_timestamp": day}] * 501
+    )  # two requests: 500 rows, then 1
+    assert len(set(ids)) == 501
+    window = (day - timedelta(hours=1), day + timedelta(hours=1))
+    assert repository.count_by_type(*window) == {"tick": 501}
+
+
+def test_load_events_stores_through_a_load_job(
+    analytics_session: Session, user: str
+) -> None:
+    repository = AnalyticsRepository(analytics_session)
+    ids = repository.load_events(
+        [
+            {"user_id": user, "event_type": "import", "properties": ["a"]},
+            {"user_id": user, "event_type": "import"},
+        ]
+    )
+    listed = repository.list_events(user_id=user)
+    assert sorted(e["event_id"] for e in listed) == sorted(ids)
+    assert sorted(e["properties"] for e in listed) == [[], ["a"]]
+
+
+def test_update_and_delete_by_id_within_the_events_day(
+    analytics_session: Session, user: str
+) -> None:
+    repository = AnalyticsRepository(analytics_session)
+    when = NOW - timedelta(days=2)
+    kept, changed = repository.load_events(
+        [{"user_id": user, "event_type": "view", "event_timestamp": when}] * 2
+    )
+    assert repository.update_event(changed, when, event_type="buy", properties=["x"])
+    by_id = {e["event_id"]: e for e in repository.list_events(user_id=user)}
+    assert by_id[changed]["event_type"] == "buy"
+    assert by_id[changed]["properties"] == ["x"]
+    assert by_id[kept]["event_type"] == "view"
+    # Another day's partition does not hold the event: nothing happens.
+    assert not repository.delete_event(changed, when - timedelta(days=1))
+    assert repository.delete_event(changed, when)
+    assert not repository.delete_event(changed, when)
+    assert [e["event_id"] for e in repository.list_events(user_id=user)] == [kept]
+
+
+def test_cost_checks_reuse_the_engine_client_and_the_session_dataset(
+    analytics_session: Session,
+    analytics_dataset: str,
+    user: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_new_client(*_args: object) -> bigquery.Client:
+        raise AssertionError("a new client was made")
+
+    monkeypatch.setattr(bigquery_module, "create_bigquery_client", no_new_client)
+    client = client_of(analytics_session)
+    assert client_of(analytics_session) is client
+    dry_runs: list[str] = []
+    query = client.query
+
+    def recording_query(sql: str, **kwargs: object) -> bigquery.QueryJob:
+        config = kwargs.get("job_config")
+        if isinstance(config, bigquery.QueryJobConfig) and config.dry_run:
+            dry_runs.append(sql)
+        return query(sql, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client, "query", recording_query)
+    repository = AnalyticsRepository(analytics_session)
+    repository.insert_event(user, "click")
+    assert len(repository.list_events(user_id=user)) == 1
+    assert repository.count_by_type()["click"] >= 1
+    assert len(dry_runs) == 2  # one per read, on the engine's client
+    # Unqualified names in the dry runs resolve in the session's dataset (the
+    # test one), not BQ_DATASET_ID's, which has no analytics_events table.
+    config = client.default_query_job_config
+    assert config is not None
+    assert config.default_dataset.dataset_id == analytics_dataset
+
+
+def test_datasets_are_created_in_bq_location(
+    analytics_client: bigquery.Client, analytics_dataset: str
+) -> None:
+    name = f"{analytics_dataset}_eu"
+    analytics_client.delete_dataset(name, not_found_ok=True)
+    try:
+        assert ensure_dataset(analytics_client, name, "EU").location == "EU"
+        assert analytics_client.get_dataset(name).location == "EU"
+        assert ensure_dataset(analytics_client, name, "eu").location == "EU"
+        with pytest.raises(SettingsError, match="set BQ_LOCATION=EU"):
+            ensure_dataset(analytics_client, name, "US")
+    finally:
+        analytics_client.delete_dataset(name, not_found_ok=True)
 {%- if relational %}
 
 

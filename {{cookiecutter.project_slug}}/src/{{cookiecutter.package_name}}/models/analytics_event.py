@@ -28,7 +28,10 @@ class AnalyticsEvent(AnalyticsBase):
     The table is partitioned by day on `event_timestamp` and clustered on
     `event_type` and `user_id`: a query filtered on those reads only the days
     and blocks it needs, which is what BigQuery bills. It refuses queries
-    without a filter on `event_timestamp` (require_partition_filter).
+    without a filter on `event_timestamp` (require_partition_filter), UPDATE
+    and DELETE included: never `session.get()`, `session.refresh()` or an ORM
+    change on this class, whose SQL filters on `event_id` alone; use
+    `AnalyticsRepository.update_event` / `delete_event`, which take the time.
     BigQuery enforces no primary key; `event_id` is unique because it is a
     UUID made by `new_event_id`.
     """
