@@ -2,12 +2,12 @@
 """Settings: the environment over `.env`, URLs built safely, secrets kept out of sight."""
 
 from __future__ import annotations
-{%- if cookiecutter.database_backend == "mssql" %}
 
+{% if cookiecutter.database_backend == "mssql" -%}
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-{%- endif %}
+{% endif -%}
 from pathlib import Path
 {%- if cookiecutter.database_backend == "mssql" %}
 from typing import Any, NoReturn
@@ -21,10 +21,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy import make_url
 {%- endif %}
 
-{%- if cookiecutter.database_backend == "mssql" %}
-
+{% if cookiecutter.database_backend == "mssql" -%}
 from {{ cookiecutter.package_name }}.infra import testing
-{%- endif %}
+{% endif -%}
 from {{ cookiecutter.package_name }}.infra.database import (
 {%- if db.server %}
     create_db_engine,
