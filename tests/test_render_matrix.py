@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import configparser
+import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -269,9 +271,10 @@ def test_github_workflow_tests_against_the_server(
     render: Renderer, backend: str
 ) -> None:
     facts = CONTEXT["_backends"][backend]
-    job = load_yaml(render(database_backend=backend) / ".github/workflows/ci.yml")[
+    jobs = load_yaml(render(database_backend=backend) / ".github/workflows/ci.yml")[
         "jobs"
-    ]["test"]
+    ]
+    job = jobs["test"]
     commands = [step.get("run") for step in job["steps"] if "run" in step]
     sync = facts["ci_sync"] or "uv sync"
     assert commands[:4] == [
@@ -300,6 +303,20 @@ def test_github_workflow_tests_against_the_server(
     )
     assert "uv run alembic upgrade head && uv run alembic check" in commands[5]
     assert commands[-1] == "uv run pytest --require-db --faults"
+    if not facts.get("ci_odbc_url"):
+        assert set(jobs) == {"test"}
+        return
+    # SQL Server: a second job runs the suite through the default driver.
+    odbc = jobs["test-odbc"]
+    assert odbc["services"] == job["services"]
+    assert odbc["env"] == {
+        "TEST_DATABASE_URL": facts["ci_odbc_url"].replace("{host}", "127.0.0.1")
+    }
+    odbc_commands = [step.get("run") for step in odbc["steps"] if "run" in step]
+    assert "sudo ACCEPT_EULA=Y apt-get install -y msodbcsql18" in odbc_commands[0]
+    assert "packages.microsoft.com/config/ubuntu/" in odbc_commands[0]
+    # pyodbc is a dependency, not an extra; then the steps of the first job.
+    assert odbc_commands[1:] == ["uv sync", *commands[4:]]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -307,15 +324,36 @@ def test_gitlab_pipeline_tests_against_the_server(
     render: Renderer, backend: str
 ) -> None:
     facts = CONTEXT["_backends"][backend]
-    job = load_yaml(
+    pipeline = load_yaml(
         render(database_backend=backend, ci_provider="gitlab") / ".gitlab-ci.yml"
-    )["test"]
+    )
+    job = pipeline["test"]
     assert job["services"] == [{"name": facts["image"], "alias": "db"}]
     variables = dict(job["variables"])
     assert variables.pop("TEST_DATABASE_URL") == facts["ci_url"].replace("{host}", "db")
     assert variables == facts["ci_env"]
     assert job["script"][0] == (facts["ci_sync"] or "uv sync")
     assert job["script"][-1] == "uv run pytest --require-db --faults"
+    if not facts.get("ci_odbc_url"):
+        assert set(pipeline) == {"test"}
+        return
+    # SQL Server: a second job runs the suite through the default driver.
+    odbc = pipeline["test-odbc"]
+    assert odbc["services"] == job["services"]
+    assert odbc["image"].endswith("-bookworm-slim")
+    variables = dict(odbc["variables"])
+    assert variables.pop("TEST_DATABASE_URL") == facts["ci_odbc_url"].replace(
+        "{host}", "db"
+    )
+    assert variables == facts["ci_env"]
+    script = odbc["script"]
+    install = script.index(
+        "apt-get update && ACCEPT_EULA=Y apt-get install -y msodbcsql18"
+    )
+    assert any(
+        "packages.microsoft.com/config/debian/" in line for line in script[:install]
+    )
+    assert script[install + 1 :] == ["uv sync", *job["script"][4:]]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -324,6 +362,88 @@ def test_ci_url_parses_to_the_service(backend: str) -> None:
     url = make_url(facts["ci_url"].replace("{host}", "db"))
     assert (url.host, url.port) == ("db", facts["port"])
     assert url.password in facts["ci_env"].values()
+    # Where the first job uses another driver, a second one runs the default.
+    assert bool(facts.get("ci_odbc_url")) == (url.drivername != facts["drivername"])
+    if facts.get("ci_odbc_url"):
+        odbc = make_url(facts["ci_odbc_url"].replace("{host}", "db"))
+        assert odbc.drivername == facts["drivername"]  # the default driver
+        assert odbc.set(drivername=url.drivername, query={}) == url
+        # What pyodbc hands to unixODBC: the driver by name, and TLS on.
+        [connection_string], _ = odbc.get_dialect()().create_connect_args(odbc)
+        assert connection_string.startswith("DRIVER={ODBC Driver 18 for SQL Server};")
+        assert "Encrypt=yes" in connection_string
+        assert "TrustServerCertificate=yes" in connection_string
+
+
+def readme_urls(readme: str, backend: str) -> list[str]:
+    """The example URLs of `backend`'s drivers that a README shows."""
+    drivers = "|".join(map(re.escape, CONTEXT["_backends"][backend]["url_drivers"]))
+    return re.findall(rf"`((?:{drivers})://[^`]+)`", readme)
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_readme_example_url_works(render: Renderer, backend: str) -> None:
+    facts = CONTEXT["_backends"][backend]
+    readme = (render(database_backend=backend) / "README.md").read_text()
+    [example] = readme_urls(readme, backend)
+    url = make_url(example)
+    assert url.drivername == facts["drivername"]
+    assert (url.host, url.port) == ("host", facts["port"])
+    if backend == "mssql":
+        # Without driver= unixODBC fails (IM002); a URL replaces the TLS settings.
+        [connection_string], _ = url.get_dialect()().create_connect_args(url)
+        assert connection_string.startswith("DRIVER={ODBC Driver 18 for SQL Server};")
+        assert "Encrypt=yes" in connection_string
+        assert "TrustServerCertificate=no" in connection_string
+
+
+def sa_password_policy(password: str) -> bool:
+    """SQL Server's rule for the sa password: 8+ characters from 3 of 4 classes."""
+    classes = [str.isupper, str.islower, str.isdigit, lambda c: not c.isalnum()]
+    used = sum(any(test(c) for c in password) for test in classes)
+    return len(password) >= 8 and used >= 3
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("compose", [True, False])
+def test_env_example_passwords_start_the_container(
+    render: Renderer, backend: str, compose: bool
+) -> None:
+    project = render(database_backend=backend, use_docker_compose=compose)
+    example = (project / ".env.example").read_text()
+    password = re.search(r"^DB_PASSWORD=(.*)$", example, re.MULTILINE)
+    assert password is not None
+    if backend == "mssql":
+        assert sa_password_policy(password[1])
+        assert "An example to change" in example
+    assert not sa_password_policy("change-me")
+    # Compose expands $ in .env, the application does not: said where it matters.
+    assert ("docker compose" in example and "'pa$word'" in example) == compose
+
+
+def test_mssql_databases_get_the_collation_and_row_versioning(tmp_path: Path) -> None:
+    """The compose db-init command, run with a stand-in sqlcmd: what it sends."""
+    facts = CONTEXT["_backends"]["mssql"]
+    log = tmp_path / "sent"
+    sqlcmd = tmp_path / "sqlcmd"
+    sqlcmd.write_text(
+        f'#!/bin/sh\nfor a; do q=$a; done\nprintf "%s\\n" "$q" >> {log}\n'
+    )
+    sqlcmd.chmod(0o755)
+    command = facts["init_command"].replace(
+        "/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd)
+    )
+    env = {"PATH": "/usr/bin:/bin", "DB_NAME": "shop", "MSSQL_SA_PASSWORD": "x"}
+    subprocess.run(["/bin/sh", "-c", command], env=env, check=True)
+    collation = facts["create_database_options"]
+    assert collation == "COLLATE Latin1_General_100_CI_AS_SC_UTF8"
+    assert log.read_text().splitlines() == [
+        f"IF DB_ID('{name}') IS NULL CREATE DATABASE [{name}] {collation}; "
+        f"IF (SELECT is_read_committed_snapshot_on FROM sys.databases "
+        f"WHERE name = '{name}') = 0 "
+        f"ALTER DATABASE [{name}] SET READ_COMMITTED_SNAPSHOT ON"
+        for name in ("shop", "shop_test")
+    ]
 
 
 @pytest.mark.parametrize(

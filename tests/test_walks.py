@@ -469,20 +469,32 @@ def test_ci_creates_and_waits_before_it_connects(
 ) -> None:
     facts = CONTEXT["_backends"][backend]
     project = render(database_backend=backend, ci_provider=provider)
+    # Each job has a service of its own; SQL Server's second job runs pyodbc.
+    urls = {"test": facts["ci_url"]}
+    if facts.get("ci_odbc_url"):
+        urls["test-odbc"] = facts["ci_odbc_url"]
     if provider == "github":
-        steps = github_steps(load_yaml(project / ".github/workflows/ci.yml"))
+        workflow = load_yaml(project / ".github/workflows/ci.yml")
+        assert set(workflow["jobs"]) == set(urls)
+        jobs = {name: github_steps(workflow, name) for name in urls}
     else:
-        steps = gitlab_steps(load_yaml(project / ".gitlab-ci.yml"))
-    url = make_url(facts["ci_url"].replace("{host}", "db"))
-    target = url.database if facts["test_database_part"] == "database" else url.username
+        pipeline = load_yaml(project / ".gitlab-ci.yml")
+        assert {name for name, job in pipeline.items() if "script" in job} == set(urls)
+        jobs = {name: gitlab_steps(pipeline, name) for name in urls}
     login = image_login(facts, facts["ci_env"])
-    created = set(login.databases) if login else set()
-    waited = False
-    for step in steps:
-        if step.runs("scripts/wait_for_database.py"):
-            waited = True
-            if facts["admin_database"]:  # it creates the test database
-                created.add(str(target))
-        elif connects(step, server_started=True):
-            assert target in created, f"{step.where}: {step.command}"
-            assert waited, f"{step.where} connects before the server is ready"
+    for name, steps in jobs.items():
+        url = make_url(urls[name].replace("{host}", "db"))
+        target = (
+            url.database if facts["test_database_part"] == "database" else url.username
+        )
+        created = set(login.databases) if login else set()
+        waited = False
+        for step in steps:
+            if step.runs("scripts/wait_for_database.py"):
+                waited = True
+                if facts["admin_database"]:  # it creates the test database
+                    created.add(str(target))
+            elif connects(step, server_started=True):
+                assert target in created, f"{step.where}: {step.command}"
+                assert waited, f"{step.where} connects before the server is ready"
+        assert waited, f"{name} never waits for the server"

@@ -83,9 +83,9 @@ def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def github_steps(workflow: Any) -> list[Step]:
-    """The `run:` steps of the test job, each with its own `env:` resolved."""
-    job = workflow["jobs"]["test"]
+def github_steps(workflow: Any, name: str = "test") -> list[Step]:
+    """The `run:` steps of job `name`, each with its own `env:` resolved."""
+    job = workflow["jobs"][name]
     variables = {k: str(v) for k, v in job.get("env", {}).items()}
     steps = []
     for number, step in enumerate(job["steps"], 1):
@@ -94,14 +94,15 @@ def github_steps(workflow: Any) -> list[Step]:
                 name: GITHUB_EXPRESSION.sub(lambda m: variables[m.group(1)], str(value))
                 for name, value in step.get("env", {}).items()
             }
-            steps.append(Step(step["run"], f"GitHub workflow, step {number}", env=env))
+            where = f"GitHub workflow, {name} step {number}"
+            steps.append(Step(step["run"], where, env=env))
     return steps
 
 
-def gitlab_steps(pipeline: Any) -> list[Step]:
+def gitlab_steps(pipeline: Any, name: str = "test") -> list[Step]:
     return [
-        Step(line, f"GitLab job, script line {number}")
-        for number, line in enumerate(pipeline["test"]["script"], 1)
+        Step(line, f"GitLab job {name}, script line {number}")
+        for number, line in enumerate(pipeline[name]["script"], 1)
     ]
 
 

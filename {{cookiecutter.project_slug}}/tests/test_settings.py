@@ -3,13 +3,27 @@
 
 from __future__ import annotations
 
+{% if cookiecutter.database_backend == "mssql" -%}
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+{% endif -%}
 from pathlib import Path
+{%- if cookiecutter.database_backend == "mssql" %}
+from typing import Any, NoReturn
+{%- endif %}
 
 import pytest
-{%- if db.server %}
+{%- if cookiecutter.database_backend == "mssql" %}
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import DBAPIError
+{%- elif db.server %}
 from sqlalchemy import make_url
 {%- endif %}
 
+{% if cookiecutter.database_backend == "mssql" -%}
+from {{ cookiecutter.package_name }}.infra import testing
+{% endif -%}
 from {{ cookiecutter.package_name }}.infra.database import (
 {%- if db.server %}
     create_db_engine,

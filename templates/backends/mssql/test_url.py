@@ -46,3 +46,133 @@ def test_one_setting_switches_to_pymssql() -> None:
     assert options["password"] == HOSTILE_PASSWORD
     with pytest.raises(SettingsError, match="DB_DRIVER must be one of"):
         Settings.from_env({"DB_DRIVER": "odbc"}, None)
+
+
+class RecordingDriver:
+    """A stand-in DBAPI module: records what `connect()` is given, then refuses,
+    so the options an engine passes show without a driver or a server."""
+
+    paramstyle = "qmark"
+    version = __version__ = "5.2.0"
+
+    class Error(Exception):
+        pass
+
+    ProgrammingError = Error
+
+    class Cursor:  # the pyodbc dialect looks for Cursor.nextset
+        def nextset(self) -> None: ...
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def connect(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self.calls.append({"args": args, **kwargs})
+        raise self.Error("no server here")
+
+
+def connect_options(url: str, settings: Settings) -> dict[str, Any]:
+    """What an engine from `create_db_engine()` passes to the driver's connect()."""
+    driver = RecordingDriver()
+    engine = create_db_engine(url, settings, module=driver)
+    with pytest.raises(DBAPIError, match="no server here"):
+        engine.connect()
+    [options] = driver.calls
+    return options
+
+
+PYMSSQL_URL = "mssql+pymssql://sa:s3cret@db.internal:1433/orders"
+
+
+def test_pymssql_gets_datetime2_a_login_timeout_and_a_query_timeout() -> None:
+    # As from DATABASE_URL: the options come with the driver, not the DB_* parts.
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": PYMSSQL_URL,
+            "DB_CONNECT_TIMEOUT": "7",
+            "DB_STATEMENT_TIMEOUT": "30",
+        },
+        None,
+    )
+    options = connect_options(str(settings.database_url), settings)
+    # Without use_datetime2 pymssql sends datetimes cut to milliseconds.
+    assert options["use_datetime2"] is True
+    # pymssql's `timeout` is the query timeout; the login's is `login_timeout`.
+    assert options["login_timeout"] == 7
+    assert options["timeout"] == 30
+
+
+def test_pyodbc_gets_the_login_timeout_as_its_timeout() -> None:
+    options = connect_options(
+        "mssql+pyodbc://sa:s3cret@db.internal:1433/orders"
+        "?driver=ODBC+Driver+18+for+SQL+Server",
+        Settings(db_connect_timeout=7, db_statement_timeout=30),
+    )
+    # pyodbc.connect(timeout=...) is the login timeout; the query timeout is
+    # set on each new connection instead.
+    assert options["timeout"] == 7
+    assert "use_datetime2" not in options
+
+
+def test_pymssql_keeps_microseconds_with_the_engines_options() -> None:
+    mssql_driver = pytest.importorskip(
+        "pymssql._mssql", reason="pymssql is an extra: uv sync --extra pymssql"
+    )
+    options = connect_options(PYMSSQL_URL, Settings())
+    moment = datetime(2030, 1, 2, 3, 4, 5, 678901)
+    # pymssql's own quoting, as its cursor applies it to each parameter.
+    quoted = mssql_driver.quote_simple_value(
+        moment, use_datetime2=options["use_datetime2"]
+    )
+    assert quoted == b"'2030-01-02 03:04:05.678901'"
+    assert mssql_driver.quote_simple_value(moment) == b"'2030-01-02 03:04:05.678'"
+
+
+@pytest.mark.parametrize(
+    ("url", "login_timeout"),
+    [
+        (PYMSSQL_URL, {"login_timeout": 5}),
+        ("mssql+pyodbc://sa:s3cret@db.internal/orders", {"timeout": 5}),
+    ],
+)
+def test_the_suites_database_checks_give_up_after_the_login_timeout(
+    url: str, login_timeout: dict[str, int]
+) -> None:
+    assert testing.connect_args(make_url(url)) == login_timeout
+
+
+def test_test_database_is_created_with_its_collation_and_row_versioning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = make_url("mssql+pymssql://sa:s3cret@db.internal:1433/orders-test")
+    sent: list[str] = []
+    admin_engines: list[tuple[URL, dict[str, Any]]] = []
+
+    class Connection:
+        dialect = url.get_dialect()()
+
+        def exec_driver_sql(self, statement: str) -> None:
+            sent.append(statement)
+
+    class Engine:
+        @contextmanager
+        def connect(self) -> Iterator[Connection]:
+            yield Connection()
+
+        def dispose(self) -> None:
+            pass
+
+    def create_engine(admin_url: URL, **options: Any) -> Engine:
+        admin_engines.append((admin_url, options))
+        return Engine()
+
+    monkeypatch.setattr(testing, "_connects", lambda _url: False)
+    monkeypatch.setattr(testing, "create_engine", create_engine)
+    testing.ensure_database(url)
+    assert sent == [
+        "CREATE DATABASE [orders-test] COLLATE Latin1_General_100_CI_AS_SC_UTF8",
+        "ALTER DATABASE [orders-test] SET READ_COMMITTED_SNAPSHOT ON",
+    ]
+    [(admin_url, options)] = admin_engines
+    assert admin_url.database == "master"
+    assert options["connect_args"] == {"login_timeout": 5}

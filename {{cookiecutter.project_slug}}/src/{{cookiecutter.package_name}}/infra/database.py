@@ -42,7 +42,7 @@ SQLITE_DRIVER = "sqlite+pysqlite"
 {%- if db.driver_engine_options %}
 #: Engine options that only one driver accepts, by driver name.
 #: {{ db.driver_engine_options_why }}
-DRIVER_ENGINE_OPTIONS = {{ db.driver_engine_options }}
+DRIVER_ENGINE_OPTIONS: dict[str, dict[str, Any]] = {{ db.driver_engine_options }}
 {%- endif %}
 
 

@@ -41,8 +41,14 @@ NAME_MAX_BYTES = {{ db.name_max_bytes }}
 DEFAULT_PORT = {{ db.port }}
 #: Host names of this machine: one server, whichever a URL uses.
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", ""})
+{%- if db.connect_timeout_arg is mapping %}
+#: Give up on an unreachable server after five seconds: the login timeout,
+#: which each driver names differently (pymssql's `timeout` is a query timeout).
+LOGIN_TIMEOUT_ARGS = {{ db.connect_timeout_arg | tojson }}
+{%- else %}
 #: Give up on an unreachable server after five seconds.
 CONNECT_ARGS = {{ '{' }}{{ db.connect_timeout_arg | tojson }}: 5{{ '}' }}
+{%- endif %}
 {%- endif %}
 
 
@@ -154,12 +160,19 @@ def _name(url: URL) -> str | None:
 
 def check_connection(url: URL) -> None:
     """Log in to `url` once; DBAPIError if the server refuses."""
-    probe = create_engine(url, poolclass=NullPool, connect_args=CONNECT_ARGS)
+    probe = create_engine(url, poolclass=NullPool, connect_args={{ "connect_args(url)" if db.connect_timeout_arg is mapping else "CONNECT_ARGS" }})
     try:
         with probe.connect():
             pass
     finally:
         probe.dispose()
+{%- if db.connect_timeout_arg is mapping %}
+
+
+def connect_args(url: URL) -> dict[str, int]:
+    """The driver's options for a five-second login timeout."""
+    return {LOGIN_TIMEOUT_ARGS[url.get_driver_name()]: 5}
+{%- endif %}
 {%- endif %}
 {%- if db.admin_database %}
 
@@ -169,6 +182,11 @@ ADMIN_DATABASE = {{ db.admin_database | tojson }}
 {%- if db.create_database_options %}
 #: What `CREATE DATABASE` adds after the name on {{ db.label }}.
 CREATE_DATABASE_OPTIONS = {{ db.create_database_options | tojson }}
+{%- endif %}
+{%- if cookiecutter.database_backend == "mssql" %}
+#: Run on a new database: readers see the last committed version of a row
+#: instead of waiting for its writer (README, "SQL Server notes").
+AFTER_CREATE_DATABASE = "ALTER DATABASE {name} SET READ_COMMITTED_SNAPSHOT ON"
 {%- endif %}
 
 
@@ -196,7 +214,7 @@ def ensure_database(url: URL) -> None:
     admin = create_engine(
         url.set(database=ADMIN_DATABASE),
         poolclass=NullPool,
-        connect_args=CONNECT_ARGS,
+        connect_args={{ "connect_args(url)" if db.connect_timeout_arg is mapping else "CONNECT_ARGS" }},
         isolation_level="AUTOCOMMIT",
     )
     try:
@@ -207,6 +225,9 @@ def ensure_database(url: URL) -> None:
                 connection.exec_driver_sql(
                     f"CREATE DATABASE {name} {CREATE_DATABASE_OPTIONS}"
                 )
+{%- if cookiecutter.database_backend == "mssql" %}
+                connection.exec_driver_sql(AFTER_CREATE_DATABASE.format(name=name))
+{%- endif %}
 {%- else %}
                 connection.exec_driver_sql(f"CREATE DATABASE {name}")
 {%- endif %}
