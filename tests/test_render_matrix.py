@@ -315,8 +315,9 @@ def test_github_workflow_tests_against_the_server(
     odbc_commands = [step.get("run") for step in odbc["steps"] if "run" in step]
     assert "sudo ACCEPT_EULA=Y apt-get install -y msodbcsql18" in odbc_commands[0]
     assert "packages.microsoft.com/config/ubuntu/" in odbc_commands[0]
-    # pyodbc is a dependency, not an extra; then the steps of the first job.
-    assert odbc_commands[1:] == ["uv sync", *commands[4:]]
+    # Both drivers installed (the tests of each run under CI=true); then the
+    # steps of the first job.
+    assert odbc_commands[1:] == [facts["ci_sync"], *commands[4:]]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -353,7 +354,7 @@ def test_gitlab_pipeline_tests_against_the_server(
     assert any(
         "packages.microsoft.com/config/debian/" in line for line in script[:install]
     )
-    assert script[install + 1 :] == ["uv sync", *job["script"][4:]]
+    assert script[install + 1 :] == [facts["ci_sync"], *job["script"][4:]]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 {% if cookiecutter.database_backend == "mssql" -%}
+import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
