@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import URL, Connection, Executable, event, func, select
+from sqlalchemy import URL, ClauseElement, Connection, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from {{ cookiecutter.package_name }}.errors import (
@@ -82,11 +82,12 @@ def selects_sent(connection: Connection) -> Iterator[list[str]]:
 
 
 @contextmanager
-def statements_run(session: Session) -> Iterator[list[Executable]]:
+def statements_run(session: Session) -> Iterator[list[ClauseElement]]:
     """The statements `session` executes inside the block, as SQLAlchemy objects."""
-    statements: list[Executable] = []
+    statements: list[ClauseElement] = []
 
     def record(state: ORMExecuteState) -> None:
+        assert isinstance(state.statement, ClauseElement)
         statements.append(state.statement)
 
     event.listen(session, "do_orm_execute", record)
@@ -183,12 +184,12 @@ def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) ->
 
 
 def test_emoji_are_stored_up_to_the_columns_length(repo: UserRepository) -> None:
-    username = EMOJI * EMOJI_IN_100
-    user = repo.create(username, "emoji@example.com", "pw", bio=EMOJI * EMOJI_IN_100 * 10)
+    username, bio = EMOJI * EMOJI_IN_100, EMOJI * EMOJI_IN_100 * 10
+    user = repo.create(username, "emoji@example.com", "pw", bio=bio)
     repo.session.expire_all()  # read back from the database
     assert user.username == username
     assert user.profile is not None
-    assert user.profile.bio == EMOJI * EMOJI_IN_100 * 10
+    assert user.profile.bio == bio
     with pytest.raises(ValidationError, match="longer than 100"):
         repo.create(username + EMOJI, "emoji2@example.com", "pw")
 
