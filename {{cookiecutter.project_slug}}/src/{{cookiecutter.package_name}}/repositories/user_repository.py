@@ -114,12 +114,13 @@ class UserRepository:
 
     def search(self, term: str, limit: int = 20) -> list[User]:
         """Users whose username or e-mail contains `term`, literally.
-
 {%- if mssql %}
+
         `%`, `_` and `[` in `term` match themselves, not any text: they are
         escaped before the LIKE (`_like_literal`). A term longer than both
         columns finds nothing, without a query.
 {%- else %}
+
         `%` and `_` in `term` match themselves, not any text: `autoescape`
         escapes them before the LIKE. A term longer than both columns finds
         nothing, without a query.
