@@ -1,4 +1,5 @@
 {%- set mssql = cookiecutter.database_backend == "mssql" -%}
+{%- set relational = cookiecutter._backends[cookiecutter.database_backend].relational -%}
 """Checks on text before it reaches the database.
 
 Every database here stores any Unicode text, with two exceptions this module
@@ -17,7 +18,8 @@ emoji would pass here and be refused by the server (error 2628).
 from __future__ import annotations
 
 from .errors import ValidationError
-{%- if mssql %}
+{%- if not relational %}
+{%- elif mssql %}
 
 #: What a column's length counts on SQL Server (NVARCHAR).
 LENGTH_UNIT = "UTF-16 code units (an emoji counts 2)"
@@ -41,8 +43,10 @@ def column_length(value: str) -> int:
 def storable_text(field: str, value: object, max_length: int | None = None) -> str:
     """`value` unchanged if it can be stored and compared, else ValidationError.
 
-    `max_length` counts characters (code points); `column_text` checks a value
-    against a column of this project's database.
+    `max_length` counts characters (code points).
+{%- if relational %} `column_text` checks a
+    value against a column of this project's database.
+{%- endif %}
     """
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be text, got {type(value).__name__}")
@@ -55,6 +59,7 @@ def storable_text(field: str, value: object, max_length: int | None = None) -> s
     except UnicodeEncodeError:
         raise ValidationError(f"{field} is not valid Unicode text") from None
     return value
+{%- if relational %}
 
 
 def column_text(field: str, value: object, max_length: int) -> str:
@@ -66,3 +71,4 @@ def column_text(field: str, value: object, max_length: int) -> str:
     if column_length(text) > max_length:
         raise ValidationError(f"{field} is longer than {max_length} {LENGTH_UNIT}")
     return text
+{%- endif %}
