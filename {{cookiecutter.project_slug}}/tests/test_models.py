@@ -1,5 +1,6 @@
 {%- set timestamp = cookiecutter._backends[cookiecutter.database_backend].timestamp_type -%}
 {%- set zone = timestamp.zone if timestamp else none -%}
+{%- set mssql = cookiecutter.database_backend == "mssql" -%}
 """Models: timestamps in UTC, the naming convention, what `to_dict` and `repr` show."""
 
 from __future__ import annotations
@@ -125,6 +126,41 @@ def test_email_is_stored_in_lower_case(db_session: Session) -> None:
 def test_invalid_values_are_refused(field: str, value: str) -> None:
     with pytest.raises(ValidationError, match=field):
         User(**{field: value})
+
+
+EMOJI = "\N{GRINNING FACE}"  # outside the Basic Multilingual Plane
+{%- if mssql %}
+#: SQL Server's NVARCHAR(100) holds 100 UTF-16 code units: 50 emoji (2 each).
+EMOJI_IN_100 = 50
+LENGTH_UNIT = "UTF-16 code units"
+{%- else %}
+#: A 100-character column holds 100 characters (code points), emoji included.
+EMOJI_IN_100 = 100
+LENGTH_UNIT = "characters"
+{%- endif %}
+
+
+def test_lengths_are_counted_as_the_column_counts_them() -> None:
+    assert User(username="ü" * 100).username == "ü" * 100
+    assert User(username=EMOJI * EMOJI_IN_100).username == EMOJI * EMOJI_IN_100
+    assert Profile(bio=EMOJI * EMOJI_IN_100 * 10).bio == EMOJI * EMOJI_IN_100 * 10
+    too_long = f"username is longer than 100 {LENGTH_UNIT}"
+    with pytest.raises(ValidationError, match=too_long):
+        User(username=EMOJI * (EMOJI_IN_100 + 1))
+    with pytest.raises(ValidationError, match=f"bio is longer than 1000 {LENGTH_UNIT}"):
+        Profile(bio=EMOJI * (EMOJI_IN_100 * 10 + 1))
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_an_empty_bio_is_none(empty: str | None) -> None:
+    """Oracle stores "" as NULL: every database stores no bio instead."""
+    assert Profile(bio=empty).bio is None
+
+
+def test_an_empty_password_hash_is_refused() -> None:
+    """Oracle would store "" as NULL, refused by the NOT NULL column (ORA-01400)."""
+    with pytest.raises(ValidationError, match="password_hash must not be empty"):
+        User(username="ada", email="ada@example.com", password_hash="")
 
 
 def test_constraints_follow_the_naming_convention() -> None:

@@ -1,20 +1,24 @@
+{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set mssql = cookiecutter.database_backend == "mssql" -%}
 """UserRepository: CRUD, duplicates, safe searching, pagination, eager and bulk work."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Connection, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import URL, ClauseElement, Connection, event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from {{ cookiecutter.package_name }}.errors import (
     DuplicateError,
     ValidationError,
 )
-from {{ cookiecutter.package_name }}.models import User
+from {{ cookiecutter.package_name }}.models import Profile, User
 from {{ cookiecutter.package_name }}.repositories.user_repository import (
+    MAX_IDS_PER_STATEMENT,
     MAX_PAGE_SIZE,
     NewUser,
     UserRepository,
@@ -28,6 +32,17 @@ HOSTILE_STRINGS = [
     "名前 ✓ émoji 🎉",
     "x" * 100,
 ]
+
+
+#: The project's database, for compiling statements without a server.
+DIALECT = URL.create({{ db.drivername | literal }}).get_dialect()()
+#: The most values in one IN list (Oracle: ORA-01795) and the most parameters
+#: in one statement (SQL Server: error 8003).
+MAX_IN_LIST = 1000
+MAX_PARAMETERS = 2100
+EMOJI = "\N{GRINNING FACE}"  # two UTF-16 code units
+#: The most emoji a 100-character username holds ({{ "UTF-16 code units on SQL Server" if mssql else "code points" }}).
+EMOJI_IN_100 = {{ 50 if mssql else 100 }}
 
 
 @pytest.fixture
@@ -64,6 +79,22 @@ def selects_sent(connection: Connection) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(connection, "before_cursor_execute", record)
+
+
+@contextmanager
+def statements_run(session: Session) -> Iterator[list[ClauseElement]]:
+    """The statements `session` executes inside the block, as SQLAlchemy objects."""
+    statements: list[ClauseElement] = []
+
+    def record(state: ORMExecuteState) -> None:
+        assert isinstance(state.statement, ClauseElement)
+        statements.append(state.statement)
+
+    event.listen(session, "do_orm_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(session, "do_orm_execute", record)
 
 
 def test_create_and_find(repo: UserRepository) -> None:
@@ -123,12 +154,19 @@ def test_unstorable_text_is_refused_by_every_method(
     assert repo.count() == 1  # nothing half-written; the session still works
 
 
-def test_very_long_text_is_refused_or_stored_as_data(repo: UserRepository) -> None:
+def test_very_long_text_is_refused_or_stored_as_data(
+    repo: UserRepository, connection: Connection
+) -> None:
     long = "ü" * 10_000
     with pytest.raises(ValidationError, match="longer than 100"):
         repo.create(long, "long@example.com", "pw")
-    assert repo.get_by_username(long) is None
-    assert repo.search(long) == []
+    # Longer than any column: nothing to find, and nothing is sent (Oracle
+    # refuses a bind over 4,000 bytes: ORA-01461).
+    with selects_sent(connection) as statements:
+        assert repo.get_by_username(long) is None
+        assert repo.get_by_email(long + "@example.com") is None
+        assert repo.search(long) == []
+    assert statements == []
     user = repo.create("longbio", "longbio@example.com", long[:1000])
     assert repo.set_bio(user.id, long[:1000]).bio == long[:1000]
     with pytest.raises(ValidationError, match="longer than 1000"):
@@ -136,12 +174,50 @@ def test_very_long_text_is_refused_or_stored_as_data(repo: UserRepository) -> No
     assert user.check_password(long[:1000])
 
 
+def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) -> None:
+    longest = "ü" * 100
+    user = repo.create(longest, "x" * 243 + "@example.com", "pw")
+    assert repo.get_by_username(longest) is user
+    assert repo.get_by_email(user.email) is user
+    assert repo.search(longest) == [user]
+    assert repo.search(user.email) == [user]
+
+
+def test_emoji_are_stored_up_to_the_columns_length(repo: UserRepository) -> None:
+    username, bio = EMOJI * EMOJI_IN_100, EMOJI * EMOJI_IN_100 * 10
+    user = repo.create(username, "emoji@example.com", "pw", bio=bio)
+    repo.session.expire_all()  # read back from the database
+    assert user.username == username
+    assert user.profile is not None
+    assert user.profile.bio == bio
+    with pytest.raises(ValidationError, match="longer than 100"):
+        repo.create(username + EMOJI, "emoji2@example.com", "pw")
+
+
 def test_search_treats_wildcards_literally(repo: UserRepository) -> None:
     repo.create("100%_sure", "a@example.com", "pw")
     repo.create("1000 sure", "b@example.com", "pw")
+    repo.create("[a]bc", "c@example.com", "pw")
+    repo.create("abc", "d@example.com", "pw")
     assert [u.username for u in repo.search("0%_")] == ["100%_sure"]
     assert [u.username for u in repo.search("0_")] == []
     assert len(repo.search("sure")) == 2
+    # SQL Server reads [a] as "one of a": the brackets must match themselves.
+    assert [u.username for u in repo.search("[a]b")] == ["[a]bc"]
+    assert repo.search("[ab]c") == []
+{%- if mssql %}
+
+
+def test_search_escapes_sql_servers_bracket_wildcard(repo: UserRepository) -> None:
+    """What SQL Server is sent: `[`, `%`, `_` and the escape itself escaped."""
+    with statements_run(repo.session) as statements:
+        repo.search("[a]%_/")
+    (statement,) = statements
+    compiled = statement.compile(dialect=DIALECT)
+    assert "users.username LIKE '%' + :username_1 + '%' ESCAPE '/'" in str(compiled)
+    assert compiled.params["username_1"] == "/[a]/%/_//"
+    assert compiled.params["email_1"] == "/[a]/%/_//"
+{%- endif %}
 
 
 def test_offset_and_keyset_pages_agree(repo: UserRepository) -> None:
@@ -187,6 +263,22 @@ def test_set_bio_creates_then_updates(repo: UserRepository) -> None:
     assert repo.set_bio(user.id, "second").bio == "second"
     with pytest.raises(ValidationError):
         repo.set_bio(user.id + 1000, "nobody")
+
+
+def test_empty_text_is_stored_alike_on_every_database(repo: UserRepository) -> None:
+    """Oracle stores "" as NULL: an empty bio is None everywhere, and an empty
+    required value is refused everywhere rather than failing on Oracle alone."""
+    user = repo.create("ada", "ada@example.com", "pw", bio="")
+    repo.set_bio(user.id, "first")
+    repo.set_bio(user.id, "")
+    repo.session.expire_all()  # read back from the database
+    assert repo.session.scalar(select(Profile.bio)) is None
+    empty_hash: NewUser = {"username": "x", "email": "x@e.com", "password_hash": ""}
+    with pytest.raises(ValidationError, match="password_hash must not be empty"):
+        repo.bulk_create([empty_hash])
+    with pytest.raises(ValidationError, match="username must not be empty"):
+        repo.create("", "y@example.com", "pw")
+    assert repo.count() == 1
 
 
 def test_list_usernames_selects_one_column(repo: UserRepository) -> None:
@@ -241,3 +333,25 @@ def test_set_active_updates_in_one_statement(repo: UserRepository) -> None:
     assert total == 10
     versions = repo.session.scalars(select(User.version).order_by(User.id)).all()
     assert versions == [3] * 4 + [1] * 6  # a stale copy cannot overwrite them
+
+
+def test_long_lists_stay_within_the_parameter_limits(repo: UserRepository) -> None:
+    """Every statement, compiled for {{ db.label }}, within both limits:
+    bulk_create sends its rows as executemany (SQLAlchemy batches them below
+    the dialect's limit), set_active its ids in chunks."""
+    with statements_run(repo.session) as statements:
+        users = add_users(repo, 2 * MAX_IDS_PER_STATEMENT + 200)
+        ids = [user.id for user in users]
+        assert repo.set_active(False, ids[1:]) == len(ids) - 1
+    assert repo.count(active=False) == len(ids) - 1
+    in_list_lengths: list[int] = []
+    for statement in statements:
+        compiled = statement.compile(
+            dialect=DIALECT, compile_kwargs={"render_postcompile": True}
+        )
+        assert len(compiled.params) <= MAX_PARAMETERS
+        # The values between IN's parentheses (a placeholder may hold some).
+        in_lists = re.findall(r" IN \(((?:[^()]|\([^()]*\))*)\)", str(compiled))
+        in_list_lengths += [len(values.split(",")) for values in in_lists]
+    assert sum(in_list_lengths) == len(ids) - 1  # every id was sent
+    assert max(in_list_lengths) <= MAX_IN_LIST

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, {{ string }}
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..validation import storable_text
+from ..validation import column_text
 from .base import BaseModel
 
 if TYPE_CHECKING:
@@ -18,7 +18,11 @@ BIO_MAX_LENGTH = 1000
 
 
 class Profile(BaseModel):
-    """Optional details of a user, deleted with the user."""
+    """Optional details of a user, deleted with the user.
+
+    An empty bio is no bio: "" is stored as None (NULL) on every database, as
+    Oracle, which stores an empty string as NULL, would anyway.
+    """
 
     __tablename__ = "profiles"
 
@@ -30,7 +34,9 @@ class Profile(BaseModel):
 
     @validates("bio")
     def _validate_bio(self, _key: str, value: str | None) -> str | None:
-        return None if value is None else storable_text("bio", value, BIO_MAX_LENGTH)
+        if value is None or value == "":
+            return None
+        return column_text("bio", value, BIO_MAX_LENGTH)
 
     def to_dict(self) -> dict[str, Any]:
         """The profile's fields as JSON-friendly values."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .. import security
 from ..errors import ValidationError
-from ..validation import storable_text
+from ..validation import column_text
 from .base import BaseModel
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 {%- endif %}
 USERNAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 255
+PASSWORD_HASH_MAX_LENGTH = 255
 #: Any whitespace: the characters str.isspace() accepts, found in C (bulk loads
 #: validate every row).
 _WHITESPACE = re.compile(r"\s")
@@ -40,7 +41,7 @@ class User(BaseModel):
 
     username: Mapped[str] = mapped_column({{ string }}(USERNAME_MAX_LENGTH), unique=True)
     email: Mapped[str] = mapped_column({{ string }}(EMAIL_MAX_LENGTH), unique=True)
-    password_hash: Mapped[str] = mapped_column({{ string }}(255))
+    password_hash: Mapped[str] = mapped_column({{ string }}(PASSWORD_HASH_MAX_LENGTH))
     active: Mapped[bool] = mapped_column(default=True)
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -53,6 +54,10 @@ class User(BaseModel):
     @validates("email")
     def _validate_email(self, _key: str, value: str) -> str:
         return validate_email(value)
+
+    @validates("password_hash")
+    def _validate_password_hash(self, _key: str, value: str) -> str:
+        return validate_password_hash(value)
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of `password` (never the password itself)."""
@@ -89,7 +94,7 @@ def validate_username(value: object) -> str:
     """`value` without surrounding spaces, or ValidationError if it cannot be stored."""
     if not isinstance(value, str):
         raise ValidationError(f"username must be text, got {type(value).__name__}")
-    username = storable_text("username", value.strip(), USERNAME_MAX_LENGTH)
+    username = column_text("username", value.strip(), USERNAME_MAX_LENGTH)
     if not username:
         raise ValidationError("username must not be empty")
     return username
@@ -99,8 +104,20 @@ def validate_email(value: object) -> str:
     """`value` in lower case, or ValidationError if it is not an e-mail address."""
     if not isinstance(value, str):
         raise ValidationError(f"email must be text, got {type(value).__name__}")
-    email = storable_text("email", value.strip().lower(), EMAIL_MAX_LENGTH)
+    email = column_text("email", value.strip().lower(), EMAIL_MAX_LENGTH)
     local, at, domain = email.rpartition("@")
     if not (local and at and "." in domain) or _WHITESPACE.search(email):
         raise ValidationError(f"email {email[:100]!r} is not an e-mail address")
     return email
+
+
+def validate_password_hash(value: object) -> str:
+    """`value`, or ValidationError if it is empty or cannot be stored.
+
+    Oracle stores an empty string as NULL, which this NOT NULL column refuses
+    (ORA-01400): an empty hash is refused here, on every database alike.
+    """
+    password_hash = column_text("password_hash", value, PASSWORD_HASH_MAX_LENGTH)
+    if not password_hash:
+        raise ValidationError("password_hash must not be empty")
+    return password_hash

@@ -1,3 +1,4 @@
+{%- set mssql = cookiecutter.database_backend == "mssql" -%}
 """Queries on users: create, find, search, page through, and change many at once.
 
 The repository works inside the caller's session and never commits: the caller
@@ -11,18 +12,34 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import CursorResult, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Update, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ..errors import DuplicateError, ValidationError, translate
 from ..models import Profile, User
 from ..models.types import utc_now
-from ..models.user import validate_email, validate_username
-from ..validation import storable_text
+from ..models.user import (
+    EMAIL_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+    validate_email,
+    validate_password_hash,
+    validate_username,
+)
+from ..validation import column_length, storable_text
 
 #: The most rows one page may ask for.
 MAX_PAGE_SIZE = 500
+#: The most ids one statement carries: Oracle refuses an IN list of more than
+#: 1,000 values (ORA-01795), SQL Server a statement with more than 2,100
+#: parameters (error 8003). Longer lists are sent in chunks of this size.
+MAX_IDS_PER_STATEMENT = 1000
+{%- if mssql %}
+#: SQL Server's LIKE also reads `[` as a wildcard (`[a-c]` is one of a, b, c),
+#: which `autoescape` leaves alone: `_like_literal` escapes it too.
+LIKE_ESCAPE = "/"
+_LIKE_SPECIAL = frozenset(LIKE_ESCAPE + "%_[")
+{%- endif %}
 
 
 class NewUser(TypedDict):
@@ -75,25 +92,51 @@ class UserRepository:
         )
 
     def get_by_username(self, username: str) -> User | None:
-        """The user with this username, or None."""
+        """The user with this username, or None.
+
+        A username longer than the column holds is not looked up: no row can
+        have it (and Oracle would refuse a bind over 4,000 bytes).
+        """
         username = storable_text("username", username)
+        if column_length(username) > USERNAME_MAX_LENGTH:
+            return None
         return self.session.scalar(select(User).where(User.username == username))
 
     def get_by_email(self, email: str) -> User | None:
-        """The user with this e-mail address (any letter case), or None."""
+        """The user with this e-mail address (any letter case), or None.
+
+        An address longer than the column holds is not looked up.
+        """
         email = storable_text("email", email).lower()
+        if column_length(email) > EMAIL_MAX_LENGTH:
+            return None
         return self.session.scalar(select(User).where(User.email == email))
 
     def search(self, term: str, limit: int = 20) -> list[User]:
         """Users whose username or e-mail contains `term`, literally.
+{%- if mssql %}
+
+        `%`, `_` and `[` in `term` match themselves, not any text: they are
+        escaped before the LIKE (`_like_literal`). A term longer than both
+        columns finds nothing, without a query.
+{%- else %}
 
         `%` and `_` in `term` match themselves, not any text: `autoescape`
-        escapes them before the LIKE.
+        escapes them before the LIKE. A term longer than both columns finds
+        nothing, without a query.
+{%- endif %}
         """
         term = storable_text("search term", term)
+        if column_length(term) > max(USERNAME_MAX_LENGTH, EMAIL_MAX_LENGTH):
+            return []
         pattern = or_(
+{%- if mssql %}
+            User.username.contains(_like_literal(term), escape=LIKE_ESCAPE),
+            User.email.contains(_like_literal(term.lower()), escape=LIKE_ESCAPE),
+{%- else %}
             User.username.contains(term, autoescape=True),
             User.email.contains(term.lower(), autoescape=True),
+{%- endif %}
         )
         statement = (
             select(User).where(pattern).order_by(User.id).limit(_page_size(limit))
@@ -147,7 +190,7 @@ class UserRepository:
         return self.session.execute(statement).scalar_one()
 
     def set_bio(self, user_id: int, bio: str) -> Profile:
-        """Create or replace the profile text of a user."""
+        """Create or replace the profile text of a user; "" clears it (None)."""
         user = self.get(user_id)
         if user is None:
             raise ValidationError(f"no user with id {user_id}")
@@ -177,6 +220,10 @@ class UserRepository:
         every row gets the same created_at and updated_at, the time of the
         call. All rows go in, or none: a taken username or e-mail raises
         DuplicateError.
+
+        Each batch stays within the database's limit on parameters per
+        statement: SQLAlchemy splits a multi-row INSERT at the dialect's
+        maximum, and a driver's own executemany binds one row's parameters.
         """
         now = utc_now()
         rows = [_new_user_row(user, now) for user in users]
@@ -190,19 +237,30 @@ class UserRepository:
         return len(rows)
 
     def set_active(self, active: bool, user_ids: Collection[int] | None = None) -> int:
-        """Activate or deactivate users in one UPDATE; returns how many changed.
+        """Activate or deactivate users; returns how many changed.
 
-        Without `user_ids` it applies to every user. Objects already loaded in
-        the session are not refreshed (`synchronize_session=False`), and the
-        changed rows get a new version, so a stale copy cannot overwrite them.
+        Without `user_ids` it applies to every user, in one UPDATE. Ids are
+        sent `MAX_IDS_PER_STATEMENT` at a time, one UPDATE each, in the
+        caller's transaction. Objects already loaded in the session are not
+        refreshed (`synchronize_session=False`), and the changed rows get a new
+        version, so a stale copy cannot overwrite them.
         """
         statement = (
             update(User)
             .where(User.active != active)
             .values(active=active, version=User.version + 1)
         )
-        if user_ids is not None:
-            statement = statement.where(User.id.in_(user_ids))
+        if user_ids is None:
+            return self._rows_changed(statement)
+        ids = list(user_ids)
+        return sum(
+            self._rows_changed(
+                statement.where(User.id.in_(ids[start : start + MAX_IDS_PER_STATEMENT]))
+            )
+            for start in range(0, len(ids), MAX_IDS_PER_STATEMENT)
+        )
+
+    def _rows_changed(self, statement: Update) -> int:
         result = self.session.execute(
             statement, execution_options={"synchronize_session": False}
         )
@@ -233,10 +291,17 @@ def _new_user_row(user: NewUser, now: datetime) -> dict[str, Any]:
     return {
         "username": validate_username(user["username"]),
         "email": validate_email(user["email"]),
-        "password_hash": user["password_hash"],
+        "password_hash": validate_password_hash(user["password_hash"]),
         "active": user.get("active", True),
         # Given here, the columns' defaults (a Python call per row) are skipped.
         "created_at": now,
         "updated_at": now,
         "version": 1,
     }
+{%- if mssql %}
+
+
+def _like_literal(text: str) -> str:
+    """`text` with SQL Server's LIKE wildcards (and the escape) escaped."""
+    return "".join(LIKE_ESCAPE + c if c in _LIKE_SPECIAL else c for c in text)
+{%- endif %}
