@@ -26,7 +26,7 @@ import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -522,11 +522,12 @@ def python313() -> Path:
     return Path(str(found))
 
 
-#: The longest tests, which mostly wait for processes of their own or keep one
-#: core busy: they run in a second pytest process, started when collection
-#: ends, so both cores work at once; this process reports their outcomes in
-#: their place (pytest_pyfunc_call).
-BACKGROUND = ("tests/test_walks.py::test_walk[", "tests/test_hostile_answers.py::")
+#: The tests marked `background` (the walks, the hostile answers, mypy on
+#: some variants: long tests that mostly wait for processes of their own or
+#: keep one core busy) run in a second pytest process, started when
+#: collection ends, so both cores work at once; this process reports their
+#: outcomes in their place (pytest_pyfunc_call). Balance by moving the mark:
+#: the summary says how long this process waited for the other at the end.
 #: Set in the second process's environment.
 BACKGROUND_CHILD = "TEMPLATE_TEST_BACKGROUND_CHILD"
 
@@ -537,11 +538,17 @@ class Background:
     report: Path
     log: Path
     outcomes: dict[str, tuple[str, str]] | None = None
+    started: float = field(default_factory=time.perf_counter)
+    took: float = 0.0  # how long it ran
+    waited: float = 0.0  # how long this process waited for it at the end
 
     def outcome(self, nodeid: str) -> tuple[str, str]:
         """("passed" | "skipped" | "failed", message) of a test run there."""
         if self.outcomes is None:
+            waiting = time.perf_counter()
             self.process.wait()
+            self.took = time.perf_counter() - self.started
+            self.waited = time.perf_counter() - waiting
             self.outcomes = junit_outcomes(self.report)
         tail = self.log.read_text(errors="replace")[-4000:]
         return self.outcomes.get(nodeid, ("failed", f"no outcome reported:\n{tail}"))
@@ -551,7 +558,9 @@ BACKGROUND_RUN = pytest.StashKey[Background]()
 
 
 def in_background(item: pytest.Item) -> bool:
-    return not os.environ.get(BACKGROUND_CHILD) and item.nodeid.startswith(BACKGROUND)
+    return not os.environ.get(BACKGROUND_CHILD) and bool(
+        item.get_closest_marker("background")
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -661,6 +670,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Report the hostile-answer counts (test_hostile_answers.py) and the
     slowest walk steps, when they ran (in the background process: its lines)."""
     background = terminalreporter.config.stash.get(BACKGROUND_RUN, None)
+    if background is not None and background.outcomes is not None:
+        # What to balance: both processes should end together.
+        terminalreporter.write_line(
+            f"background process: {background.took:.0f} s; this process waited "
+            f"{background.waited:.0f} s for it at the end"
+        )
     if background is not None and background.log.exists():
         for line in background.log.read_text(errors="replace").splitlines():
             if line.startswith(("hostile answers:", "walk step")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from conftest import Renderer, run, tool
 
 #: Variants whose Python differs: each backend, the oldest and newest Python,
 #: the shortest and longest package names (line wrapping), a hostile name.
-VARIANTS = [
+VARIANTS: list[dict[str, Any]] = [
     # Every backend; between them, the shortest and longest package names
     # (line wrapping), the newest Python (syntax), a hostile project name.
     {
@@ -36,6 +37,15 @@ VARIANTS = [
 IDS = ["-".join(str(v) for v in variant.values())[:40] for variant in VARIANTS]
 
 
+def in_background(answers: dict[str, Any]) -> bool:
+    """Whether mypy checks this variant in the second pytest process
+    (conftest's `background` mark), to balance the two: the BigQuery ones
+    (google-cloud-bigquery makes mypy's slowest runs) and Oracle."""
+    return bool(answers.get("use_bigquery_analytics")) or answers[
+        "database_backend"
+    ] in {"bigquery", "oracle"}
+
+
 @pytest.mark.parametrize("answers", VARIANTS, ids=IDS)
 def test_ruff_check(render: Renderer, answers: dict[str, str]) -> None:
     project = render(**answers)
@@ -50,7 +60,17 @@ def test_ruff_format(render: Renderer, answers: dict[str, str]) -> None:
     assert result.returncode == 0, result.output
 
 
-@pytest.mark.parametrize("answers", VARIANTS, ids=IDS)
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param(
+            answers,
+            marks=[pytest.mark.background] if in_background(answers) else [],
+        )
+        for answers in VARIANTS
+    ],
+    ids=IDS,
+)
 def test_mypy_strict(
     render: Renderer, answers: dict[str, str], mypy_cache: Path
 ) -> None:

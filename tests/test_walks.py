@@ -293,7 +293,7 @@ def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
 
     With pip: the README's `# or:` install, on Python 3.13, and then the
     activated environment instead of `uv run`. Runs in the background
-    process (conftest.BACKGROUND), beside the rest of the suite.
+    process (the `background` mark), beside the rest of the suite.
     """
     facts = CONTEXT["_backends"][backend]
     env = {**user_env(scratch), "MYPY_CACHE_DIR": str(mypy_cache)}
@@ -318,6 +318,7 @@ def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
             walk_ci(project, gitlab, backend, server, env)
 
 
+@pytest.mark.background
 @pytest.mark.parametrize(
     ("backend", "install"),
     [
