@@ -181,7 +181,8 @@ def parse_toml(text):
 def parse_yaml(text):
     import yaml  # a dependency of cookiecutter itself
 
-    yaml.safe_load(text)
+    # libyaml's parser when PyYAML has it: the same documents, ten times faster.
+    yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def round_trip():
