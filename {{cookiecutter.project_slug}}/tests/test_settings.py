@@ -9,12 +9,21 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+{% elif cookiecutter.database_backend == "mysql" -%}
+import ssl
 {% endif -%}
 from pathlib import Path
 {%- if cookiecutter.database_backend == "mssql" %}
 from typing import Any, NoReturn
+{%- elif cookiecutter.database_backend == "mysql" %}
+from typing import Any
 {%- endif %}
 
+{% if cookiecutter.database_backend == "mysql" -%}
+import pymysql
+{% elif cookiecutter.database_backend == "oracle" -%}
+import oracledb
+{% endif -%}
 import pytest
 {%- if cookiecutter.database_backend == "mssql" %}
 from sqlalchemy import URL, make_url

@@ -10,3 +10,96 @@ def test_driver_receives_the_password_unchanged() -> None:
     _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
     assert options["password"] == HOSTILE_PASSWORD
     assert (options["host"], options["charset"]) == ("localhost", "utf8mb4")
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        # PyMySQL's own default: 1.2 and later try TLS, unverified.
+        ({}, {}),
+        ({"DB_SSLMODE": "disable"}, {"ssl_disabled": "true"}),
+        # Any `ssl` option: TLS or no connection; no CA: no certificate check.
+        ({"DB_SSLMODE": "require"}, {"ssl": {"check_hostname": False}}),
+        (
+            {"DB_SSLMODE": "require", "DB_SSL_CA": "/etc/ca.pem"},
+            {"ssl": {"ca": "/etc/ca.pem", "check_hostname": False}},
+        ),
+        (
+            {"DB_SSLMODE": "verify-ca", "DB_SSL_CA": "/etc/ca.pem"},
+            {"ssl": {"ca": "/etc/ca.pem", "check_hostname": False}},
+        ),
+        (
+            {"DB_SSLMODE": "verify-full", "DB_SSL_CA": "/etc/ca.pem"},
+            {"ssl": {"ca": "/etc/ca.pem", "check_hostname": True}},
+        ),
+    ],
+)
+def test_tls_settings_reach_pymysql(
+    environment: dict[str, str], expected: dict[str, object]
+) -> None:
+    url = get_db_url(Settings.from_env(environment, None))
+    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    tls = {key: value for key, value in options.items() if key.startswith("ssl")}
+    assert tls == expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "verify_mode", "check_hostname"),
+    [
+        ("require", ssl.CERT_NONE, False),
+        ("verify-ca", ssl.CERT_REQUIRED, False),
+        ("verify-full", ssl.CERT_REQUIRED, True),
+    ],
+)
+def test_pymysql_checks_what_each_mode_promises(
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    verify_mode: ssl.VerifyMode,
+    check_hostname: bool,
+) -> None:
+    # The CA file is not read here: only what PyMySQL makes of the options.
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", lambda *_a: None)
+    environment = {"DB_SSLMODE": mode}
+    if mode != "require":
+        environment["DB_SSL_CA"] = "/etc/ca.pem"
+    url = get_db_url(Settings.from_env(environment, None))
+    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    # PyMySQL's connection object, built without connecting.
+    connection: Any = pymysql.connect(**options, defer_connect=True)
+    assert connection.ctx.verify_mode == verify_mode
+    assert connection.ctx.check_hostname is check_hostname
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"DB_SSLMODE": "verify_full"}, "DB_SSLMODE must be one of disable, prefer"),
+        ({"DB_SSLMODE": "allow"}, "DB_SSLMODE must be one of"),
+        ({"DB_SSLMODE": "verify-full"}, "DB_SSLMODE=verify-full needs DB_SSL_CA"),
+        ({"DB_SSLMODE": "verify-ca"}, "DB_SSLMODE=verify-ca needs DB_SSL_CA"),
+        (
+            {"DB_SSLMODE": "prefer", "DB_SSL_CA": "/etc/ca.pem"},
+            "DB_SSL_CA needs DB_SSLMODE require, verify-ca or verify-full",
+        ),
+    ],
+)
+def test_tls_settings_that_cannot_work_are_refused_in_one_line(
+    environment: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        get_db_url(Settings.from_env(environment, None))
+    assert "\n" not in str(refused.value)
+
+
+def test_database_url_keeps_its_own_tls_options() -> None:
+    url = get_db_url(
+        Settings.from_env(
+            {
+                "DATABASE_URL": "mysql+pymysql://svc@db.internal/orders"
+                "?ssl_ca=/etc/ca.pem",
+                "DB_SSLMODE": "disable",
+            },
+            None,
+        )
+    )
+    assert dict(url.query) == {"ssl_ca": "/etc/ca.pem"}

@@ -12,3 +12,78 @@ def test_driver_receives_the_password_unchanged() -> None:
     _, options = engine.dialect.create_connect_args(url)
     assert options["password"] == HOSTILE_PASSWORD
     assert "(SERVICE_NAME=FREEPDB1)" in options["dsn"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, {}),  # plain TCP, as Oracle's listener on 1521 speaks
+        ({"DB_SSLMODE": "disable"}, {}),
+        (
+            {"DB_SSLMODE": "verify-ca"},
+            {"protocol": "tcps", "ssl_server_dn_match": False},
+        ),
+        (
+            {"DB_SSLMODE": "verify-full", "DB_SSL_CA": "/etc/oracle-wallet"},
+            {
+                "protocol": "tcps",
+                "ssl_server_dn_match": True,
+                "wallet_location": "/etc/oracle-wallet",
+            },
+        ),
+    ],
+)
+def test_tls_settings_reach_python_oracledb(
+    environment: dict[str, str], expected: dict[str, object]
+) -> None:
+    settings = Settings.from_env({**SERVER_PARTS, **environment}, None)
+    url = get_db_url(settings)
+    engine = create_db_engine(url, settings)
+    _, options = engine.dialect.create_connect_args(url)
+    # What the engine's do_connect listeners make of them, as on connect.
+    engine.dialect.dispatch.do_connect(engine.dialect, None, [], options)
+    params = oracledb.ConnectParams(
+        **{key: value for key, value in options.items() if key != "dsn"}
+    )
+    params.parse_connect_string(options["dsn"])
+    assert params.host == "db.internal"
+    assert params.service_name == "orders"
+    assert params.protocol == expected.get("protocol", "tcp")
+    if "ssl_server_dn_match" in expected:
+        assert params.ssl_server_dn_match is expected["ssl_server_dn_match"]
+    assert params.wallet_location == expected.get("wallet_location")
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"DB_SSLMODE": "verify_full"}, "DB_SSLMODE must be one of disable, verify-ca"),
+        # Thin mode always checks the certificate: no unverified TLS to offer.
+        ({"DB_SSLMODE": "require"}, "DB_SSLMODE must be one of"),
+        ({"DB_SSLMODE": "prefer"}, "DB_SSLMODE must be one of"),
+        (
+            {"DB_SSL_CA": "/etc/oracle-wallet"},
+            "DB_SSL_CA needs DB_SSLMODE verify-ca or verify-full",
+        ),
+    ],
+)
+def test_tls_settings_that_cannot_work_are_refused_in_one_line(
+    environment: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        get_db_url(Settings.from_env(environment, None))
+    assert "\n" not in str(refused.value)
+
+
+def test_database_url_keeps_its_own_tls_options() -> None:
+    url = get_db_url(
+        Settings.from_env(
+            {
+                "DATABASE_URL": "oracle+oracledb://svc@db.internal:2484"
+                "?service_name=orders&protocol=tcps",
+                "DB_SSLMODE": "disable",
+            },
+            None,
+        )
+    )
+    assert dict(url.query) == {"service_name": "orders", "protocol": "tcps"}

@@ -13,9 +13,19 @@ def apply_server_timeouts(engine: Engine, settings: Settings) -> None:
 
     def add_options(_dialect: Any, _record: Any, _args: Any, params: Any) -> None:
         params.update(options)
+        use_tcps(params)
 
     def set_limits(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.call_timeout = call_timeout
 
     event.listen(engine, "do_connect", add_options)
     event.listen(engine, "connect", set_limits)
+
+
+def use_tcps(params: dict[str, Any]) -> None:
+    """Honour the URL's `protocol=tcps` (TLS): SQLAlchemy builds the connect
+    descriptor with (PROTOCOL=TCP), and python-oracledb lets the descriptor
+    win over its `protocol` argument, so the descriptor is changed instead."""
+    dsn = params.get("dsn")
+    if str(params.get("protocol", "")).lower() == "tcps" and isinstance(dsn, str):
+        params["dsn"] = dsn.replace("(PROTOCOL=TCP)", "(PROTOCOL=TCPS)")

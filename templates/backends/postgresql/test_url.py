@@ -1,7 +1,7 @@
 def test_server_url_from_parts() -> None:
     url = get_db_url(Settings.from_env(SERVER_PARTS, None))
     assert url.render_as_string(hide_password=False) == (
-        "postgresql+psycopg://svc:s3cret@db.internal:6543/orders"
+        "postgresql+psycopg://svc:s3cret@db.internal:6543/orders?sslmode=prefer"
     )
 
 
@@ -10,3 +10,72 @@ def test_driver_receives_the_password_unchanged() -> None:
     _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
     assert options["password"] == HOSTILE_PASSWORD
     assert (options["host"], options["dbname"]) == ("localhost", Settings().db_name)
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, {"sslmode": "prefer"}),  # libpq's default: unverified TLS if offered
+        ({"DB_SSLMODE": "disable"}, {"sslmode": "disable"}),
+        ({"DB_SSLMODE": "allow"}, {"sslmode": "allow"}),
+        ({"DB_SSLMODE": "require"}, {"sslmode": "require"}),
+        (
+            {"DB_SSLMODE": "require", "DB_SSL_CA": "/etc/ca.pem"},
+            {"sslmode": "require", "sslrootcert": "/etc/ca.pem"},
+        ),
+        (
+            {"DB_SSLMODE": "verify-ca", "DB_SSL_CA": "/etc/ca.pem"},
+            {"sslmode": "verify-ca", "sslrootcert": "/etc/ca.pem"},
+        ),
+        (
+            {"DB_SSLMODE": "verify-full", "DB_SSL_CA": "system"},
+            {"sslmode": "verify-full", "sslrootcert": "system"},
+        ),
+        # Without DB_SSL_CA libpq reads ~/.postgresql/root.crt.
+        ({"DB_SSLMODE": "verify-full"}, {"sslmode": "verify-full"}),
+    ],
+)
+def test_tls_settings_reach_libpq(
+    environment: dict[str, str], expected: dict[str, str]
+) -> None:
+    url = get_db_url(Settings.from_env(environment, None))
+    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    tls = {key: value for key, value in options.items() if key.startswith("ssl")}
+    assert tls == expected
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"DB_SSLMODE": "verify_full"}, "DB_SSLMODE must be one of disable, allow"),
+        ({"DB_SSLMODE": "on"}, "DB_SSLMODE must be one of"),
+        (
+            {"DB_SSLMODE": "prefer", "DB_SSL_CA": "/etc/ca.pem"},
+            "DB_SSL_CA needs DB_SSLMODE require, verify-ca or verify-full",
+        ),
+        (
+            {"DB_SSLMODE": "disable", "DB_SSL_CA": "/etc/ca.pem"},
+            "DB_SSL_CA needs DB_SSLMODE",
+        ),
+    ],
+)
+def test_tls_settings_that_cannot_work_are_refused_in_one_line(
+    environment: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        get_db_url(Settings.from_env(environment, None))
+    assert "\n" not in str(refused.value)
+
+
+def test_database_url_keeps_its_own_tls_options() -> None:
+    url = get_db_url(
+        Settings.from_env(
+            {
+                "DATABASE_URL": "postgresql+psycopg://svc@db.internal/orders"
+                "?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+                "DB_SSLMODE": "disable",
+            },
+            None,
+        )
+    )
+    assert dict(url.query) == {"sslmode": "verify-full", "sslrootcert": "/etc/ca.pem"}

@@ -25,7 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from ..errors import DatabaseConnectionError, TransientError, translate
+{%- if cookiecutter.database_backend in ("postgresql", "mysql", "oracle") %}
+from ..settings import Settings, SettingsError, get_settings
+{%- else %}
 from ..settings import Settings, get_settings
+{%- endif %}
 from .commit_outcome import track_commit_outcome
 from .monitoring import log_slow_queries
 {%- if db.server %}
