@@ -465,3 +465,84 @@ def test_hostile_project_names_render_working_files(
     assert pyproject["project"]["description"] == name
     assert pyproject["project"]["authors"][0]["name"] == name
     assert (project / "README.md").read_text(encoding="utf-8").startswith(f"# {name}\n")
+
+
+#: Paths that hold secrets, and paths that do not, for the guards below.
+SECRET_PATHS = [
+    ".env",
+    "config/.env",
+    ".env.production",
+    "deploy/.env.local",
+    "prod.env",
+    "keys/gcp-credentials.json",
+    "my-project-service-account.json",
+    "service_account_key.json",
+]
+PLAIN_PATHS = [
+    ".env.example",
+    "config/.env.example",
+    "src/x/env.py",
+    "environment.json",
+]
+
+
+def test_pre_commit_refuses_secret_files(render: Renderer) -> None:
+    """The guard's regexes, applied as pre-commit applies them (re.search)."""
+    config = load_yaml(render() / ".pre-commit-config.yaml")
+    hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    guard = hooks["no-env-file"]
+    assert (guard["name"], guard["language"]) == ("keep .env out of git", "fail")
+
+    def refused(path: str) -> bool:
+        return bool(re.search(guard["files"], path)) and not re.search(
+            guard["exclude"], path
+        )
+
+    assert [path for path in SECRET_PATHS if not refused(path)] == []
+    assert [path for path in PLAIN_PATHS if refused(path)] == []
+    # Any JSON file holding a private key, whatever its name.
+    key = hooks["no-private-key"]
+    assert (key["language"], key["types"]) == ("pygrep", ["json"])
+    assert re.search(key["entry"], '{"type": "service_account", "private_key" : "-"}')
+    assert not re.search(key["entry"], '{"private_key_id_hint": "none"}')
+
+
+def test_gitignore_keeps_secrets_and_local_files_out(
+    render: Renderer, tmp_path: Path
+) -> None:
+    (tmp_path / ".gitignore").write_text((render() / ".gitignore").read_text())
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    local = [
+        *SECRET_PATHS,
+        "my_service.db",
+        "data/app.sqlite",
+        "app.sqlite3",
+        *(f"my_service.db-{suffix}" for suffix in ("journal", "wal", "shm")),
+        ".coverage",
+        ".coverage.host.1234.567",
+        "htmlcov/index.html",
+        "coverage.xml",
+    ]
+    checked = subprocess.run(
+        [
+            "git",
+            "check-ignore",
+            "--no-index",
+            "--verbose",
+            "--non-matching",
+            *local,
+            *PLAIN_PATHS,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # "<source>:<line>:<pattern>\t<path>"; "::\t<path>" when no pattern
+    # matches, and a "!pattern" that matches last lets the path in.
+    kept = {
+        line.split("\t")[1]
+        for line in checked.stdout.splitlines()
+        if line.split(":", 2)[2].startswith(("\t", "!"))
+    }
+    assert kept == set(PLAIN_PATHS)
