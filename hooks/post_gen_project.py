@@ -74,6 +74,7 @@ UNNEEDED = {
     "tests/test_faults.py": not SERVER,
     ".github": CI != "github",
     ".gitlab-ci.yml": CI != "gitlab",
+    "renovate.json": CI != "gitlab",  # GitHub projects have .github/dependabot.yml
     f"src/{PACKAGE}/infra/data_access.py": not (RELATIONAL and ANALYTICS),
     **dict.fromkeys(RELATIONAL_FILES, not RELATIONAL),
     **dict.fromkeys(ANALYTICS_FILES, not ANALYTICS),

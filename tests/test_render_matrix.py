@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import subprocess
 import tomllib
@@ -13,7 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import make_url
 
-from conftest import BACKENDS, CONTEXT, SERVER_BACKENDS, Renderer
+from conftest import BACKENDS, CONTEXT, SERVER_BACKENDS, TEMPLATE, Renderer
 
 ALWAYS = [
     "pyproject.toml",
@@ -92,6 +93,8 @@ def test_files_follow_the_options(
     assert (".github/workflows/ci.yml" in present) is (ci == "github")
     assert (".gitlab-ci.yml" in present) is (ci == "gitlab")
     assert not any(p.startswith(".github") for p in present) or ci == "github"
+    assert (".github/dependabot.yml" in present) is (ci == "github")
+    assert ("renovate.json" in present) is (ci == "gitlab")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql", "oracle"])
@@ -266,6 +269,13 @@ def test_initdb_script_creates_the_test_database(
     assert script.stat().st_mode & 0o111, "must be executable"
 
 
+def locked_sync(sync: str) -> str:
+    """The CI line that runs `sync` (`uv sync [options]`) with --locked when
+    the project has a uv.lock."""
+    locked = sync.replace("uv sync", "uv sync --locked", 1)
+    return f"if [ -f uv.lock ]; then {locked}; else {sync}; fi"
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_github_workflow_tests_against_the_server(
     render: Renderer, backend: str
@@ -276,7 +286,7 @@ def test_github_workflow_tests_against_the_server(
     ]
     job = jobs["test"]
     commands = [step.get("run") for step in job["steps"] if "run" in step]
-    sync = facts["ci_sync"] or "uv sync"
+    sync = locked_sync(facts["ci_sync"] or "uv sync")
     assert commands[:4] == [
         sync,
         "uv run ruff check .",
@@ -317,7 +327,7 @@ def test_github_workflow_tests_against_the_server(
     assert "packages.microsoft.com/config/ubuntu/" in odbc_commands[0]
     # Both drivers installed (the tests of each run under CI=true); then the
     # steps of the first job.
-    assert odbc_commands[1:] == [facts["ci_sync"], *commands[4:]]
+    assert odbc_commands[1:] == [locked_sync(facts["ci_sync"]), *commands[4:]]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -333,7 +343,7 @@ def test_gitlab_pipeline_tests_against_the_server(
     variables = dict(job["variables"])
     assert variables.pop("TEST_DATABASE_URL") == facts["ci_url"].replace("{host}", "db")
     assert variables == facts["ci_env"]
-    assert job["script"][0] == (facts["ci_sync"] or "uv sync")
+    assert job["script"][0] == locked_sync(facts["ci_sync"] or "uv sync")
     assert job["script"][-1] == "uv run pytest --require-db --faults"
     if not facts.get("ci_odbc_url"):
         assert set(pipeline) == {"test"}
@@ -354,7 +364,10 @@ def test_gitlab_pipeline_tests_against_the_server(
     assert any(
         "packages.microsoft.com/config/debian/" in line for line in script[:install]
     )
-    assert script[install + 1 :] == [facts["ci_sync"], *job["script"][4:]]
+    assert script[install + 1 :] == [
+        locked_sync(facts["ci_sync"]),
+        *job["script"][4:],
+    ]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -465,3 +478,206 @@ def test_hostile_project_names_render_working_files(
     assert pyproject["project"]["description"] == name
     assert pyproject["project"]["authors"][0]["name"] == name
     assert (project / "README.md").read_text(encoding="utf-8").startswith(f"# {name}\n")
+
+
+#: Paths that hold secrets, and paths that do not, for the guards below.
+SECRET_PATHS = [
+    ".env",
+    "config/.env",
+    ".env.production",
+    "deploy/.env.local",
+    "prod.env",
+    "keys/gcp-credentials.json",
+    "my-project-service-account.json",
+    "service_account_key.json",
+]
+PLAIN_PATHS = [
+    ".env.example",
+    "config/.env.example",
+    "src/x/env.py",
+    "environment.json",
+]
+
+
+def test_pre_commit_refuses_secret_files(render: Renderer) -> None:
+    """The guard's regexes, applied as pre-commit applies them (re.search)."""
+    config = load_yaml(render() / ".pre-commit-config.yaml")
+    hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    guard = hooks["no-env-file"]
+    assert (guard["name"], guard["language"]) == ("keep .env out of git", "fail")
+
+    def refused(path: str) -> bool:
+        return bool(re.search(guard["files"], path)) and not re.search(
+            guard["exclude"], path
+        )
+
+    assert [path for path in SECRET_PATHS if not refused(path)] == []
+    assert [path for path in PLAIN_PATHS if refused(path)] == []
+    # Any JSON file holding a private key, whatever its name.
+    key = hooks["no-private-key"]
+    assert (key["language"], key["types"]) == ("pygrep", ["json"])
+    assert re.search(key["entry"], '{"type": "service_account", "private_key" : "-"}')
+    assert not re.search(key["entry"], '{"private_key_id_hint": "none"}')
+
+
+def test_gitignore_keeps_secrets_and_local_files_out(
+    render: Renderer, tmp_path: Path
+) -> None:
+    (tmp_path / ".gitignore").write_text((render() / ".gitignore").read_text())
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    local = [
+        *SECRET_PATHS,
+        "my_service.db",
+        "data/app.sqlite",
+        "app.sqlite3",
+        *(f"my_service.db-{suffix}" for suffix in ("journal", "wal", "shm")),
+        ".coverage",
+        ".coverage.host.1234.567",
+        "htmlcov/index.html",
+        "coverage.xml",
+    ]
+    checked = subprocess.run(
+        [
+            "git",
+            "check-ignore",
+            "--no-index",
+            "--verbose",
+            "--non-matching",
+            *local,
+            *PLAIN_PATHS,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # "<source>:<line>:<pattern>\t<path>"; "::\t<path>" when no pattern
+    # matches, and a "!pattern" that matches last lets the path in.
+    kept = {
+        line.split("\t")[1]
+        for line in checked.stdout.splitlines()
+        if line.split(":", 2)[2].startswith(("\t", "!"))
+    }
+    assert kept == set(PLAIN_PATHS)
+
+
+UV_VERSION = CONTEXT["_uv_version"]
+
+
+def test_uv_version_is_the_one_this_template_uses() -> None:
+    ci_run = (TEMPLATE / ".ci" / "run").read_text()
+    assert f'"uv=={UV_VERSION}"' in ci_run
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mssql"])
+def test_github_workflow_has_least_privilege_and_pinned_uv(
+    render: Renderer, backend: str
+) -> None:
+    project = render(database_backend=backend)
+    workflow = load_yaml(project / ".github/workflows/ci.yml")
+    assert workflow["permissions"] == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        assert "permissions" not in job, name  # none widened per job
+        uses = [step for step in job["steps"] if "uses" in step]
+        checkout, setup_uv = uses
+        assert checkout["uses"].startswith("actions/checkout@v")
+        assert checkout["with"]["persist-credentials"] is False
+        assert setup_uv["uses"].startswith("astral-sh/setup-uv@v")
+        assert setup_uv["with"]["version"] == UV_VERSION
+
+
+#: Tags of one release each (a minor, a patch, a cumulative update), not of a
+#: line that moves ("17", "11.4", "2022-latest", "23-slim").
+EXACT_IMAGE = {
+    "postgresql": r"postgres:\d+\.\d+",
+    "mysql": r"mariadb:\d+\.\d+\.\d+",
+    "mssql": r"mcr\.microsoft\.com/mssql/server:2022-CU\d+-ubuntu-\d+\.\d+",
+    "oracle": r"gvenzl/oracle-free:\d+\.\d+-slim",
+}
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_server_images_are_exact_releases(backend: str) -> None:
+    assert re.fullmatch(EXACT_IMAGE[backend], CONTEXT["_backends"][backend]["image"])
+
+
+def test_gitlab_pipeline_pins_uv(render: Renderer) -> None:
+    pipeline = load_yaml(
+        render(database_backend="mssql", ci_provider="gitlab") / ".gitlab-ci.yml"
+    )
+    for name in ("test", "test-odbc"):
+        assert pipeline[name]["image"].startswith(
+            f"ghcr.io/astral-sh/uv:{UV_VERSION}-python"
+        ), name
+
+
+@pytest.mark.parametrize("lock", [True, False])
+def test_ci_sync_is_locked_when_the_project_has_a_lock_file(
+    tmp_path: Path, lock: bool
+) -> None:
+    """The sync line, run by sh with a stand-in uv that records its arguments."""
+    log = tmp_path / "uv-args"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "uv").write_text(f'#!/bin/sh\necho "$@" > {log}\n')
+    (bin_dir / "uv").chmod(0o755)
+    if lock:
+        (tmp_path / "uv.lock").write_text("")
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    line = locked_sync("uv sync --extra pymssql")
+    subprocess.run(["/bin/sh", "-c", line], cwd=tmp_path, env=env, check=True)
+    expected = "sync --locked --extra pymssql" if lock else "sync --extra pymssql"
+    assert log.read_text().strip() == expected
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"database_backend": "postgresql"},
+        {"database_backend": "sqlite"},
+        {"database_backend": "bigquery"},
+    ],
+)
+def test_dependabot_covers_actions_python_and_images(
+    render: Renderer, answers: dict[str, str]
+) -> None:
+    project = render(**answers)
+    config = load_yaml(project / ".github/dependabot.yml")
+    assert config["version"] == 2
+    ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
+    compose = (project / "docker-compose.yml").exists()
+    expected = {"github-actions", "uv"} | ({"docker-compose"} if compose else set())
+    assert set(ecosystems) == expected
+    for update in ecosystems.values():
+        assert update["directory"] == "/"
+        assert update["schedule"]["interval"] in {"daily", "weekly", "monthly"}
+
+
+def test_renovate_covers_images_python_and_uv(render: Renderer) -> None:
+    project = render(
+        database_backend="postgresql", use_bigquery_analytics=True, ci_provider="gitlab"
+    )
+    config = json.loads((project / "renovate.json").read_text())
+    assert "config:recommended" in config["extends"]  # gitlabci, compose, pep621
+    assert config["lockFileMaintenance"]["enabled"] is True
+    [uv] = config["customManagers"]
+    assert (uv["depNameTemplate"], uv["datasourceTemplate"]) == ("uv", "pypi")
+    # Its patterns find uv's version where the files pin it, and nothing else.
+    found = []
+    for name in (".gitlab-ci.yml", "docker-compose.yml"):
+        pattern = uv["managerFilePatterns"]
+        assert any(re.search(p.strip("/"), name) for p in pattern), name
+        text = (project / name).read_text()
+        for match in uv["matchStrings"]:
+            python_match = match.replace(
+                "(?<", "(?P<"
+            )  # Renovate's syntax is JavaScript's
+            found += [m["currentValue"] for m in re.finditer(python_match, text)]
+    assert found == [UV_VERSION] * 2
+
+
+def test_bigquery_service_installs_a_pinned_uv(render: Renderer) -> None:
+    compose = load_yaml(render(database_backend="bigquery") / "docker-compose.yml")
+    bigquery = compose["services"]["bigquery"]
+    assert f"uv=={UV_VERSION} &&" in bigquery["command"][-1]
+    assert re.fullmatch(r"python:3\.13\.\d+-slim-\w+", bigquery["image"])

@@ -430,7 +430,13 @@ def commit(project: Path, env: dict[str, str], home: Path) -> None:
         )
         assert done.returncode == 0, done.stdout + done.stderr
     hooks = done.stdout + done.stderr
-    for hook in ("ruff check", "ruff format", "mypy --strict", "keep .env out of git"):
+    for hook in (
+        "ruff check",
+        "ruff format",
+        "mypy --strict",
+        "keep .env out of git",
+        "keep private keys out of git",
+    ):
         assert hook in hooks
 
 

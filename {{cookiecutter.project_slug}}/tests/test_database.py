@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -136,6 +137,49 @@ def test_in_memory_sqlite_engine_has_no_pool_sizes() -> None:
         assert get_pool_status(engine)["total"] == 0
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The usual umask (022), under which new files are readable by everyone."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_sqlite_files_are_private_to_their_owner(tmp_path: Path) -> None:
+    """The database file, and the -wal and -shm files SQLite makes beside it
+    in WAL mode, hold password hashes: 0600, not world-readable."""
+    path = tmp_path / "app.db"
+    engine = create_db_engine(f"sqlite+pysqlite:///{path}", Settings())
+    try:
+        with engine.connect() as connection:
+            # Outside a transaction: the engine's own BEGIN comes later.
+            driver: Any = connection.connection.driver_connection
+            driver.execute("PRAGMA journal_mode = WAL")
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            connection.commit()
+            modes = {
+                file.name: oct(file.stat().st_mode & 0o777)
+                for file in tmp_path.iterdir()
+            }
+    finally:
+        engine.dispose()
+    assert modes == dict.fromkeys(["app.db", "app.db-wal", "app.db-shm"], "0o600")
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_an_existing_sqlite_file_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    path.touch(mode=0o640)
+    engine = create_db_engine(f"sqlite+pysqlite:///{path}", Settings())
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    finally:
+        engine.dispose()
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def test_pool_status_counts_connections(file_engine: Engine) -> None:

@@ -13,10 +13,11 @@ normally, rolls back when it raises, and always closes the session.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any{% if not type_params %}, TypeVar{% endif %}
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
@@ -122,6 +123,7 @@ def create_db_engine(
     engine_options.update(options)
     engine = create_engine(url, **engine_options)
     if sqlite:
+        event.listen(engine, "do_connect", _sqlite_create_private_file)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
 {%- if db.server %}
@@ -136,6 +138,24 @@ def create_db_engine(
 def is_in_memory_sqlite(url: URL) -> bool:
     """Whether `url` is an in-memory SQLite database."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _sqlite_create_private_file(
+    _dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> None:
+    """Create a new SQLite database file readable by its owner only (0600).
+
+    SQLite would create it 0644 under the usual umask: readable by every
+    account on the machine, password hashes included. Its -journal, -wal and
+    -shm files take the database file's mode. An existing file keeps its mode,
+    and a file named by a `file:` URI (`?uri=true`) is left to SQLite.
+    """
+    if cparams.get("uri") or not cargs or cargs[0] in ("", ":memory:"):
+        return
+    # O_EXCL: never touch a file that exists. Any other failure (a missing
+    # folder, no permission) is SQLite's to report when it opens the file.
+    with suppress(OSError):
+        os.close(os.open(cargs[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
