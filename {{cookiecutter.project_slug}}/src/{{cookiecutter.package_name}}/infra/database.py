@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from ..errors import DatabaseConnectionError, TransientError, translate
-from ..settings import Settings, get_settings
+from ..settings import Settings, {% if cookiecutter.database_backend == "mssql" %}SettingsError, {% endif %}get_settings
 from .commit_outcome import track_commit_outcome
 from .monitoring import log_slow_queries
 {%- if db.server %}
