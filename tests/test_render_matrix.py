@@ -96,7 +96,9 @@ def test_files_follow_the_options(
     assert not set(ANALYTICS) & present or analytics
     with_compose = compose and (facts["server"] or analytics)
     assert ("docker-compose.yml" in present) is with_compose
-    init_script = with_compose and facts["initdb_dir"] is not None
+    # PostgreSQL's CI runs the init script too, to create the application's role.
+    ci_runs_it = ci != "none" and backend == "postgresql"
+    init_script = (with_compose or ci_runs_it) and facts["initdb_dir"] is not None
     assert ("docker/initdb/create-test-database.sh" in present) is init_script
     assert ("tests/test_server.py" in present) is facts["server"]
     assert (".github/workflows/ci.yml" in present) is (ci == "github")
@@ -311,6 +313,10 @@ def test_github_workflow_tests_against_the_server(
     assert job["env"]["TEST_DATABASE_URL"] == facts["ci_url"].replace(
         "{host}", "127.0.0.1"
     )
+    if backend == "postgresql":  # the application's role, as docker/initdb/ makes it
+        assert commands[4] == "sh docker/initdb/create-test-database.sh"
+        commands.pop(4)
+    assert commands[4] == "uv run python scripts/wait_for_database.py"
     assert "uv run alembic upgrade head && uv run alembic check" in commands[5]
     assert commands[-1] == "uv run pytest --require-db --faults"
     if not facts.get("ci_odbc_url"):
@@ -543,25 +549,47 @@ def server_databases(backend: str) -> set[str]:
 
 
 @pytest.mark.server
-def test_postgresql_initdb_script_quotes_the_database_name() -> None:
-    """Run on the local server, the script creates "<POSTGRES_DB>_test" by
-    that exact name, whatever the name holds, and nothing else."""
+def test_postgresql_initdb_script_makes_an_owner_not_a_superuser() -> None:
+    """Run on the local server with names that would change pasted SQL, the
+    script creates the role and "<name>", "<name>_test" by those exact names,
+    and nothing else: a role that is no superuser, may create databases, and
+    owns its two."""
     script = CONTEXT["_backends"]["postgresql"]["create_test_database"]
-    name = f'x" OWNER root TEMPLATE postgres; -- {secrets.token_hex(4)}'
+    token = secrets.token_hex(4)
+    name = f'x" OWNER root TEMPLATE postgres; -- {token}'
+    user = f'u" SUPERUSER; -- {token}'
     engine = admin_engine("postgresql")
     before = server_databases("postgresql")
     quote = engine.dialect.identifier_preparer.quote_identifier
+    env = {
+        "PGHOST": "127.0.0.1",
+        "POSTGRES_USER": "root",
+        "APP_DB_USER": user,
+        "APP_DB_PASSWORD": "pass'word",
+        "APP_DB_NAME": name,
+    }
     try:
-        with engine.connect() as connection:  # the image creates POSTGRES_DB
-            connection.exec_driver_sql(f"CREATE DATABASE {quote(name)}")
-        env = {"PGHOST": "127.0.0.1", "POSTGRES_USER": "root", "POSTGRES_DB": name}
         done = run_script(script, env)
         assert done.returncode == 0, done.stderr
         assert server_databases("postgresql") - before == {name, name + "_test"}
+        with engine.connect() as connection:
+            role = connection.exec_driver_sql(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin"
+                " FROM pg_roles WHERE rolname = %(user)s",
+                {"user": user},
+            ).one()
+            owned = connection.exec_driver_sql(
+                "SELECT datname FROM pg_database"
+                " WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = %(user)s)",
+                {"user": user},
+            ).scalars()
+            assert tuple(role) == (False, True, False, True)
+            assert set(owned) == {name, name + "_test"}
     finally:
         with engine.connect() as connection:
             for database in (name, name + "_test"):
                 connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(database)}")
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {quote(user)}")
         engine.dispose()
 
 
