@@ -32,6 +32,9 @@ COMPOSE = (SERVER or ANALYTICS) and {{ "True" if cookiecutter.use_docker_compose
 #: Whether the server image runs init scripts from docker/initdb/.
 INIT_SCRIPTS = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].initdb_dir else "False" }}
 CI = {{ cookiecutter.ci_provider | literal }}
+#: PostgreSQL's CI job runs docker/initdb/'s script on its service (which runs
+#: no init scripts) to create the application's role.
+CI_RUNS_INIT_SCRIPT = CI != "none" and {{ "True" if cookiecutter.database_backend == "postgresql" else "False" }}
 ORACLE = {{ "True" if cookiecutter.database_backend == "oracle" else "False" }}
 #: The project's lowest Python: older ones cannot compile or import its code.
 PYTHON = tuple(int(part) for part in {{ cookiecutter.python_version | literal }}.split("."))
@@ -67,7 +70,7 @@ ANALYTICS_FILES = [
 #: Paths to delete when their condition is true.
 UNNEEDED = {
     "docker-compose.yml": not COMPOSE,
-    "docker": not (COMPOSE and SERVER and INIT_SCRIPTS),
+    "docker": not ((COMPOSE or CI_RUNS_INIT_SCRIPT) and SERVER and INIT_SCRIPTS),
     "tests/test_server.py": not SERVER,
     f"src/{PACKAGE}/infra/timeouts.py": not SERVER,
     "scripts/wait_for_database.py": not SERVER,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import re
+import secrets
 import subprocess
 import tomllib
 from pathlib import Path
@@ -12,9 +13,19 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import make_url
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
-from conftest import BACKENDS, CONTEXT, SERVER_BACKENDS, TEMPLATE, Renderer
+from conftest import (
+    ADMIN_URLS,
+    BACKENDS,
+    CONTEXT,
+    SERVER_BACKENDS,
+    TEMPLATE,
+    Renderer,
+    missing,
+)
 
 ALWAYS = [
     "pyproject.toml",
@@ -87,7 +98,9 @@ def test_files_follow_the_options(
     assert not set(ANALYTICS) & present or analytics
     with_compose = compose and (facts["server"] or analytics)
     assert ("docker-compose.yml" in present) is with_compose
-    init_script = with_compose and facts["initdb_dir"] is not None
+    # PostgreSQL's CI runs the init script too, to create the application's role.
+    ci_runs_it = ci != "none" and backend == "postgresql"
+    init_script = (with_compose or ci_runs_it) and facts["initdb_dir"] is not None
     assert ("docker/initdb/create-test-database.sh" in present) is init_script
     assert ("tests/test_server.py" in present) is facts["server"]
     assert (".github/workflows/ci.yml" in present) is (ci == "github")
@@ -311,6 +324,10 @@ def test_github_workflow_tests_against_the_server(
     assert job["env"]["TEST_DATABASE_URL"] == facts["ci_url"].replace(
         "{host}", "127.0.0.1"
     )
+    if backend == "postgresql":  # the application's role, as docker/initdb/ makes it
+        assert commands[4] == "sh docker/initdb/create-test-database.sh"
+        commands.pop(4)
+    assert commands[4] == "uv run python scripts/wait_for_database.py"
     assert "uv run alembic upgrade head && uv run alembic check" in commands[5]
     assert commands[-1] == "uv run pytest --require-db --faults"
     if not facts.get("ci_odbc_url"):
@@ -681,3 +698,215 @@ def test_bigquery_service_installs_a_pinned_uv(render: Renderer) -> None:
     bigquery = compose["services"]["bigquery"]
     assert f"uv=={UV_VERSION} &&" in bigquery["command"][-1]
     assert re.fullmatch(r"python:3\.13\.\d+-slim-\w+", bigquery["image"])
+
+
+# --- the container setup scripts: names and passwords ----------------------------
+
+#: Names that would change the SQL if pasted into it unquoted.
+HOSTILE_NAMES = [
+    'x" OWNER y TEMPLATE z; --',
+    "x`; CREATE DATABASE evil; --",
+    "x'@'%'; CREATE DATABASE evil; -- ",
+    "x]; DROP DATABASE master; --",
+    "x\nCREATE DATABASE evil",
+    "",
+]
+
+
+def stand_in(folder: Path, name: str, then: str = "") -> Path:
+    """An executable `name` in `folder` that records its arguments (one per
+    line), its standard input and its environment, then runs `then` with the
+    input, if given."""
+    folder.mkdir(exist_ok=True)
+    log = folder / name
+    script = folder / "bin" / name
+    script.parent.mkdir(exist_ok=True)
+    script.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" >> {log}.argv\n'
+        f"env >> {log}.env\n"
+        f"tee -a {log}.stdin | {then or 'cat >/dev/null'}\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def run_script(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A setup script as the image runs it (`set -eu`, POSIX sh)."""
+    return subprocess.run(
+        ["/bin/sh", "-eu", "-c", script],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def admin_engine(backend: str) -> Engine:
+    return create_engine(
+        ADMIN_URLS[backend], poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+
+
+def server_databases(backend: str) -> set[str]:
+    query = {
+        "postgresql": "SELECT datname FROM pg_database",
+        "mysql": "SELECT schema_name FROM information_schema.schemata",
+    }[backend]
+    engine = admin_engine(backend)
+    try:
+        with engine.connect() as connection:
+            return set(connection.exec_driver_sql(query).scalars())
+    except DBAPIError as error:
+        missing(f"{backend} server unreachable: {error.orig}")
+        raise
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.server
+def test_postgresql_initdb_script_makes_an_owner_not_a_superuser() -> None:
+    """Run on the local server with names that would change pasted SQL, the
+    script creates the role and "<name>", "<name>_test" by those exact names,
+    and nothing else: a role that is no superuser, may create databases, and
+    owns its two."""
+    script = CONTEXT["_backends"]["postgresql"]["create_test_database"]
+    token = secrets.token_hex(4)
+    name = f'x" OWNER root TEMPLATE postgres; -- {token}'
+    user = f'u" SUPERUSER; -- {token}'
+    engine = admin_engine("postgresql")
+    before = server_databases("postgresql")
+    quote = engine.dialect.identifier_preparer.quote_identifier
+    env = {
+        "PGHOST": "127.0.0.1",
+        "POSTGRES_USER": "root",
+        "APP_DB_USER": user,
+        "APP_DB_PASSWORD": "pass'word",
+        "APP_DB_NAME": name,
+    }
+    try:
+        done = run_script(script, env)
+        assert done.returncode == 0, done.stderr
+        assert server_databases("postgresql") - before == {name, name + "_test"}
+        with engine.connect() as connection:
+            role = connection.exec_driver_sql(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin"
+                " FROM pg_roles WHERE rolname = %(user)s",
+                {"user": user},
+            ).one()
+            owned = connection.exec_driver_sql(
+                "SELECT datname FROM pg_database"
+                " WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = %(user)s)",
+                {"user": user},
+            ).scalars()
+            assert tuple(role) == (False, True, False, True)
+            assert set(owned) == {name, name + "_test"}
+    finally:
+        with engine.connect() as connection:
+            for database in (name, name + "_test"):
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(database)}")
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {quote(user)}")
+        engine.dispose()
+
+
+@pytest.mark.server
+def test_mariadb_initdb_script_refuses_names_it_cannot_quote(tmp_path: Path) -> None:
+    """Hostile names: refused before the client runs, nothing created. A
+    plain name: the test database is created and granted, the root password
+    never on the client's command line."""
+    script = CONTEXT["_backends"]["mysql"]["create_test_database"]
+    client = stand_in(
+        tmp_path, "mariadb", 'exec /usr/bin/mariadb --host=127.0.0.1 "$@"'
+    )
+    env = {"PATH": f"{client.parent}:/usr/bin:/bin", "MARIADB_ROOT_PASSWORD": ""}
+    before = server_databases("mysql")
+    for hostile in HOSTILE_NAMES:
+        for variable in ("MARIADB_DATABASE", "MARIADB_USER"):
+            names = {"MARIADB_DATABASE": "shop", "MARIADB_USER": "shop"}
+            done = run_script(script, {**env, **names, variable: hostile})
+            assert done.returncode != 0, (variable, hostile)
+            assert f"{variable}: use letters, digits and _ only" in done.stderr
+    assert not (tmp_path / "mariadb.argv").exists(), "the client ran"
+    assert server_databases("mysql") == before
+
+    name = f"initdb_{secrets.token_hex(4)}"
+    engine = admin_engine("mysql")
+    try:
+        with engine.connect() as connection:  # the image creates MARIADB_USER
+            connection.exec_driver_sql(f"CREATE USER '{name}'@'%%'")
+        names = {"MARIADB_DATABASE": name, "MARIADB_USER": name}
+        password = secrets.token_urlsafe(12)
+        # The local root has no password: the stand-in checks how it is sent.
+        done = run_script(script, {**env, **names, "MARIADB_ROOT_PASSWORD": password})
+        assert server_databases("mysql") - before == set()  # refused: wrong password
+        assert password not in (tmp_path / "mariadb.argv").read_text()
+        assert f"MYSQL_PWD={password}\n" in (tmp_path / "mariadb.env").read_text()
+        done = run_script(script, {**env, **names})
+        assert done.returncode == 0, done.stderr
+        assert server_databases("mysql") - before == {name + "_test"}
+    finally:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}_test`")
+            connection.exec_driver_sql(f"DROP USER IF EXISTS '{name}'@'%%'")
+        engine.dispose()
+
+
+def test_mssql_init_command_refuses_names_and_hides_the_password(
+    tmp_path: Path,
+) -> None:
+    """The compose db-init command and the healthcheck, with a stand-in
+    sqlcmd: the sa password travels in SQLCMDPASSWORD, never in argv, and a
+    name that would need quoting is refused before sqlcmd runs."""
+    facts = CONTEXT["_backends"]["mssql"]
+    sqlcmd = stand_in(tmp_path, "sqlcmd")
+    password = "Sa-passw0rd-" + secrets.token_hex(4)
+    env = {"MSSQL_SA_PASSWORD": password}
+    for script in (facts["init_command"], facts["healthcheck"]):
+        script = script.replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
+        done = run_script(script, {**env, "DB_NAME": "shop"})
+        assert done.returncode == 0, done.stderr
+    assert password not in (tmp_path / "sqlcmd.argv").read_text()
+    assert (tmp_path / "sqlcmd.env").read_text().count(
+        f"SQLCMDPASSWORD={password}\n"
+    ) == 3  # two databases, one healthcheck
+    (tmp_path / "sqlcmd.argv").unlink()
+    init = facts["init_command"].replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
+    for hostile in HOSTILE_NAMES:
+        done = run_script(init, {**env, "DB_NAME": hostile})
+        assert done.returncode != 0, hostile
+        assert "DB_NAME: use letters, digits and _ only" in done.stderr
+    assert not (tmp_path / "sqlcmd.argv").exists(), "sqlcmd ran"
+
+
+def test_oracle_initdb_script_quotes_names_and_hides_passwords(
+    tmp_path: Path,
+) -> None:
+    """The initdb script with a stand-in sqlplus: SYS's password and the
+    test user's reach it on stdin only, the user name checked and quoted."""
+    script = CONTEXT["_backends"]["oracle"]["create_test_database"]
+    sqlplus = stand_in(tmp_path, "sqlplus")
+    env = {
+        "PATH": f"{sqlplus.parent}:/usr/bin:/bin",
+        "ORACLE_PASSWORD": "Sys_" + secrets.token_hex(6),
+        "APP_USER_PASSWORD": "App_" + secrets.token_hex(6),
+    }
+    done = run_script(script, {**env, "APP_USER": "shop"})
+    assert done.returncode == 0, done.stderr
+    argv = (tmp_path / "sqlplus.argv").read_text()
+    assert env["ORACLE_PASSWORD"] not in argv
+    assert "/nolog" in argv.splitlines()
+    sent = (tmp_path / "sqlplus.stdin").read_text()
+    assert f'CONNECT sys/"{env["ORACLE_PASSWORD"]}"@' in sent
+    assert f'CREATE USER "SHOP_TEST" IDENTIFIED BY "{env["APP_USER_PASSWORD"]}"' in sent
+    assert 'GRANT CONNECT, RESOURCE, CREATE VIEW TO "SHOP_TEST";' in sent
+    (tmp_path / "sqlplus.argv").unlink()
+    for hostile in [*HOSTILE_NAMES, "_x", "9x"]:
+        done = run_script(script, {**env, "APP_USER": hostile})
+        assert done.returncode != 0, hostile
+        assert "APP_USER: use letters, digits and _ only" in done.stderr
+    for password in ('pa"ss; DROP USER x', "pa\nDROP USER x"):
+        for variable in ("ORACLE_PASSWORD", "APP_USER_PASSWORD"):
+            done = run_script(script, {**env, "APP_USER": "shop", variable: password})
+            assert done.returncode != 0, (variable, password)
+    assert not (tmp_path / "sqlplus.argv").exists(), "sqlplus ran"

@@ -10,7 +10,10 @@ activated. The stand-ins are few and fixed:
 - the CI jobs run after the README, in the same project with `.env` taken
   away (a checkout has none; the environment `uv sync` made is shared), with
   their own variables, the service's host mapped to 127.0.0.1 and the
-  service's fixed login created on the local server, as its image would;
+  service's fixed login created on the local server, as its image would
+  (PostgreSQL's image makes only its superuser, which the local server has:
+  the job's own step creates the application's role; GitLab's package
+  installs are skipped, the machine has the clients);
 - mypy keeps its cache in one folder for all walks (`MYPY_CACHE_DIR`), so
   SQLAlchemy is analysed once per run.
 
@@ -56,12 +59,14 @@ from conftest import (
 from walks import (
     Login,
     Step,
+    app_login,
     compose_creates,
     github_steps,
     gitlab_steps,
     image_login,
     load_yaml,
     readme_steps,
+    script_creates,
 )
 
 #: How long each step took (seconds, step), for the summary.
@@ -84,13 +89,15 @@ SCRUBBED = {
 }
 
 
-#: What a backend's image runs for its login: PostgreSQL's makes
-#: POSTGRES_USER a superuser owning its database; MariaDB's grants
-#: MARIADB_USER everything on its database (and the initdb script, on the
-#: test database).
+#: What a backend's image and its initdb script run for the application's
+#: login. PostgreSQL: the image makes only its superuser, `postgres` (which
+#: the local server has already); the script, run by compose or by a CI step,
+#: a role that is no superuser, may create databases and owns its two.
+#: MariaDB: the image grants MARIADB_USER everything on its database (and the
+#: initdb script, on the test database).
 IMAGE_SQL: dict[str, Callable[[Login, set[str]], list[str]]] = {
     "postgresql": lambda login, databases: [
-        f'CREATE ROLE "{login.user}" SUPERUSER LOGIN PASSWORD '
+        f'CREATE ROLE "{login.user}" LOGIN CREATEDB PASSWORD '
         + quoted(login.password, "postgresql"),
         *(f'CREATE DATABASE "{name}" OWNER "{login.user}"' for name in databases),
     ],
@@ -120,15 +127,22 @@ class LocalServer:
         self.made: list[Server] = []
 
     def create(self, login: Login, databases: set[str]) -> None:
+        server = self.adopt(login, databases)
+        server.admin(*IMAGE_SQL[self.backend](login, databases))
+
+    def adopt(self, login: Login, databases: set[str]) -> Server:
+        """Drop what an interrupted run may have left of `login` and its
+        `databases`, and drop them at the end: a step of the walk creates them.
+        """
         # Every database a walk makes starts with the shortest created name
         # ("<name>", "<name>_test", "<name>_test_gw0"): dropped by that prefix.
         prefix = min(databases, key=len)
         server = Server(
             self.backend, self.admin_url, login.user, login.password, prefix
         )
-        self.drop(server)  # what an interrupted run may have left
+        self.drop(server)
         self.made.append(server)
-        server.admin(*IMAGE_SQL[self.backend](login, databases))
+        return server
 
     def tables(self, database: str) -> set[str]:
         engine = create_engine(
@@ -274,9 +288,19 @@ def fresh(output: Path, backend: str, **answers: str) -> Path:
 
 
 def ci_login(facts: dict[str, Any]) -> Login:
-    login = image_login(facts, facts["ci_env"])
+    login = app_login(facts, facts["ci_env"])
     assert login is not None
     return login
+
+
+def ci_stand_in(script: str) -> str:
+    """A GitLab script as it runs here: the service's host is this machine,
+    and the machine has the clients the job installs."""
+    lines = [
+        ": skipped" if line.startswith("apt-get ") else line
+        for line in script.splitlines()
+    ]
+    return "\n".join(lines).replace("PGHOST=db ", "PGHOST=127.0.0.1 ")
 
 
 # --- the walks -------------------------------------------------------------------
@@ -390,9 +414,15 @@ def walk_ci(
         "UV_PYTHON": job["strategy"]["matrix"]["python-version"][0],
     }
     secret = None
+    # What a CI step creates on the service: each job's service starts empty.
+    made_by_ci: tuple[Login, set[str]] | None = None
     if server is not None:
         login = ci_login(facts)
-        server.create(login, set(login.databases))
+        if image_login(facts, facts["ci_env"]) is not None:
+            server.create(login, set(login.databases))
+        else:  # a CI step creates it; each job's service starts empty
+            made_by_ci = (login, script_creates(facts, facts["ci_env"]))
+            server.adopt(*made_by_ci)
         secret = login.password
     github_env = {**ci_env, "GITHUB_ACTIONS": "true", **job.get("env", {})}
     walk = Walk(project, github_env, secret)
@@ -413,7 +443,9 @@ def walk_ci(
         for step in gitlab_steps(pipeline)
     )
     env = {**ci_env, "GITLAB_CI": "true", **variables}
-    Walk(project, env, secret).run(Step(script, "GitLab job"))
+    if server is not None and made_by_ci is not None:
+        server.adopt(*made_by_ci)
+    Walk(project, env, secret).run(Step(ci_stand_in(script), "GitLab job"))
 
 
 def commit(project: Path, env: dict[str, str], home: Path) -> None:
@@ -489,19 +521,33 @@ def test_ci_creates_and_waits_before_it_connects(
         assert {name for name, job in pipeline.items() if "script" in job} == set(urls)
         jobs = {name: gitlab_steps(pipeline, name) for name in urls}
     login = image_login(facts, facts["ci_env"])
+    app = app_login(facts, facts["ci_env"])
     for name, steps in jobs.items():
         url = make_url(urls[name].replace("{host}", "db"))
         target = (
             url.database if facts["test_database_part"] == "database" else url.username
         )
         created = set(login.databases) if login else set()
+        # The logins the service has: the image's, or (SQL Server) its `sa`.
+        users = {login.user} if login else set() if app else {url.username}
+        # GitHub starts the steps once the service's healthcheck passes.
+        ready = provider == "github"
         waited = False
         for step in steps:
-            if step.runs("scripts/wait_for_database.py"):
-                waited = True
+            if "docker/initdb/" in step.command:  # what compose's initdb runs
+                assert app is not None
+                assert ready, f"{step.where} runs before the server is ready"
+                created |= script_creates(facts, facts["ci_env"])
+                users.add(app.user)
+            elif step.runs("pg_isready"):
+                ready = True
+            elif step.runs("scripts/wait_for_database.py"):
+                assert url.username in users, f"{step.where}: no login yet"
+                waited = ready = True
                 if facts["admin_database"]:  # it creates the test database
                     created.add(str(target))
             elif connects(step, server_started=True):
                 assert target in created, f"{step.where}: {step.command}"
+                assert url.username in users, f"{step.where}: no login yet"
                 assert waited, f"{step.where} connects before the server is ready"
         assert waited, f"{name} never waits for the server"

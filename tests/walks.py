@@ -116,9 +116,9 @@ class Login:
     databases: tuple[str, ...]
 
 
-def image_login(facts: dict[str, Any], environment: dict[str, str]) -> Login | None:
-    """The login the backend's image creates from `environment` (its variables
-    named as in the compose file's `db` service), or None if it makes none."""
+def app_login(facts: dict[str, Any], environment: dict[str, str]) -> Login | None:
+    """The application's login that `environment` (the variables named as in
+    the compose file's `db` service) describes, or None if it names none."""
     variable = {setting: name for name, setting in facts["container_env"].items()}
     if "DB_USER" not in variable:  # SQL Server: only its administrator, `sa`
         return None
@@ -128,6 +128,28 @@ def image_login(facts: dict[str, Any], environment: dict[str, str]) -> Login | N
         environment[variable["DB_PASSWORD"]],
         (environment[variable[owned]],),
     )
+
+
+def image_login(facts: dict[str, Any], environment: dict[str, str]) -> Login | None:
+    """The login the backend's image itself creates from `environment`, or
+    None if it makes none but its administrator. PostgreSQL's makes only its
+    superuser: the initdb script (and CI, running it) creates the
+    application's role from the APP_DB_* variables."""
+    variable = {setting: name for name, setting in facts["container_env"].items()}
+    if variable.get("DB_USER", "").startswith("APP_DB_"):
+        return None
+    return app_login(facts, environment)
+
+
+def script_creates(facts: dict[str, Any], environment: dict[str, str]) -> set[str]:
+    """The databases (Oracle: users) docker/initdb's script creates from
+    `environment`, besides the image's."""
+    login = app_login(facts, environment)
+    assert login is not None
+    names = {name + "_test" for name in login.databases}
+    if image_login(facts, environment) is None:  # the script makes the login
+        names |= set(login.databases)
+    return names
 
 
 def compose_creates(
@@ -165,5 +187,6 @@ def compose_creates(
         if login is not None:
             created |= set(login.databases)
         if f"./docker/initdb:{facts['initdb_dir']}:ro" in service.get("volumes", []):
-            created.add(dotenv[owned] + "_test")
+            created |= script_creates(facts, environment)
+            login = login or app_login(facts, environment)
     return login, created

@@ -37,11 +37,15 @@ def test_pyodbc_engine_is_created_without_connecting() -> None:
 def test_one_setting_switches_to_pymssql() -> None:
     url = get_db_url(
         Settings.from_env(
-            {"DB_DRIVER": "pymssql", "DB_PASSWORD": HOSTILE_PASSWORD}, None
+            {
+                "DB_DRIVER": "pymssql",
+                "DB_PASSWORD": HOSTILE_PASSWORD,
+                "DB_TRUST_SERVER_CERTIFICATE": "true",
+            },
+            None,
         )
     )
     assert url.drivername == "mssql+pymssql"
-    assert dict(url.query) == {}
     _, options = url.get_dialect()().create_connect_args(url)
     assert options["password"] == HOSTILE_PASSWORD
     with pytest.raises(SettingsError, match="DB_DRIVER must be one of"):
@@ -181,3 +185,31 @@ def test_test_database_is_created_with_its_collation_and_row_versioning(
     [(admin_url, options)] = admin_engines
     assert admin_url.database == "master"
     assert options["connect_args"] == {"login_timeout": 5}
+
+
+@pytest.mark.parametrize(
+    ("encrypt", "trust", "encryption"),
+    [("true", "true", "require"), ("false", "false", "off"), ("false", "true", "off")],
+)
+def test_pymssql_is_told_the_tls_settings(
+    encrypt: str, trust: str, encryption: str
+) -> None:
+    """DB_ENCRYPT reaches pymssql.connect() as its `encryption` level."""
+    settings = Settings.from_env(
+        {
+            "DB_DRIVER": "pymssql",
+            "DB_ENCRYPT": encrypt,
+            "DB_TRUST_SERVER_CERTIFICATE": trust,
+        },
+        None,
+    )
+    url = get_db_url(settings).render_as_string(hide_password=False)
+    assert connect_options(url, settings)["encryption"] == encryption
+
+
+def test_pymssql_refuses_to_promise_a_certificate_check() -> None:
+    """pymssql (FreeTDS) verifies no certificate unless freetds.conf names a
+    CA file: the default DB_TRUST_SERVER_CERTIFICATE=false is refused."""
+    settings = Settings.from_env({"DB_DRIVER": "pymssql", "DB_ENCRYPT": "true"}, None)
+    with pytest.raises(SettingsError, match="cannot verify the server's certificate"):
+        get_db_url(settings)

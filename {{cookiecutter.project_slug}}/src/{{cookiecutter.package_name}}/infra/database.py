@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from ..errors import DatabaseConnectionError, TransientError, translate
-{%- if cookiecutter.database_backend in ("postgresql", "mysql", "oracle") %}
+{%- if db.server %}
 from ..settings import Settings, SettingsError, get_settings
 {%- else %}
 from ..settings import Settings, get_settings
