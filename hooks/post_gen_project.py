@@ -58,7 +58,7 @@ RELATIONAL_FILES = [
     )),
     "migrations", "scripts/create_tables.py", "tests/analytics/conftest.py",
     *(f"tests/test_{name}.py" for name in (
-        "database", "error_codes", "isolation", "migrations", "models", "scripts", "security",
+        "database", "error_codes", "error_privacy", "isolation", "migrations", "models", "scripts", "security",
         "settings", "suite_database", "user_repository",
     )),
 ]

@@ -61,14 +61,37 @@ def _classify_pymssql(args: tuple[object, ...]) -> Kind | None:
     a statement's `OperationalError(number, text)` (IntegrityError, ...),
     connect()'s `OperationalError((number, text))`, and commit()'s or BEGIN's
     `OperationalError("Cannot commit transaction: (number, b'text')")`."""
+    number = _pymssql_number(args)
+    kind = MSSQL_NUMBERS.get(number) if number is not None else None
+    if args and isinstance(args[0], tuple) and kind == "timeout":
+        return "connection"  # 20003 while logging in: the server did not answer
+    return kind
+
+
+def _pymssql_number(args: tuple[object, ...]) -> int | None:
     first: object = args[0] if args else None
-    connecting = isinstance(first, tuple)
     if isinstance(first, tuple) and first:
         first = first[0]
     if isinstance(first, str):
         found = _PYMSSQL_NUMBER_IN_TEXT.search(first)
         first = int(found[1]) if found else None
-    kind = MSSQL_NUMBERS.get(first) if isinstance(first, int) else None
-    if connecting and kind == "timeout":
-        return "connection"  # 20003 while logging in: the server did not answer
-    return kind
+    return first if isinstance(first, int) else None
+
+
+def details_mssql(orig: object) -> Details | None:
+    """SQL Server's error number (or pyodbc's SQLSTATE when there is none).
+
+    No name is read from the message: SQL Server's quote values ("The
+    duplicate key value is (...)", "Truncated value: '...'").
+    """
+    module = type(orig).__module__
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    if module.startswith("pymssql"):
+        number = _pymssql_number(args)
+        return Details(None if number is None else str(number))
+    if not module.startswith("pyodbc"):
+        return None
+    found = _PYODBC_MESSAGE.search(str(args[1])) if len(args) > 1 else None
+    if found and found[1] != "0":
+        return Details(found[1])
+    return Details(str(args[0]) if args else None)

@@ -42,3 +42,37 @@ def classify_mysql(orig: object) -> Kind | None:
     args: tuple[object, ...] = getattr(orig, "args", ())
     code = args[0] if args and isinstance(args[0], int) else 0
     return MYSQL_CODES.get(code)
+
+
+#: The names in the messages of the errors that quote a value ("Duplicate
+#: entry 'value' for key 'name'", "Incorrect string value: '...' for column
+#: `db`.`t`.`c` at row 1"): each pattern is anchored to the part of the
+#: message after the value, so a value cannot pass for a name.
+_MYSQL_NAMES = [
+    re.compile(r" for key '(?P<constraint>[^']+)'\Z"),
+    re.compile(r" for column (?:`[^`]*`\.)*[`'](?P<column>[^`']+)[`'] at row \d+\Z"),
+    re.compile(r"\A(?:Column|Field) '(?P<column>[^']+)' (?:cannot be null|doesn't)"),
+    re.compile(
+        r"\(`[^`]*`\.`(?P<table>[^`]+)`, CONSTRAINT `(?P<constraint>[^`]+)`"
+        r" FOREIGN KEY \(`(?P<column>[^`]+)`\)"
+    ),
+    re.compile(
+        r"\ACONSTRAINT `(?P<constraint>[^`]+)` failed"
+        r" for `[^`]*`\.`(?P<table>[^`]+)`\Z"
+    ),
+    re.compile(r"\ACheck constraint '(?P<constraint>[^']+)' is violated"),
+]
+
+
+def details_mysql(orig: object) -> Details | None:
+    """The error number and the names in a PyMySQL error, not the values."""
+    if not type(orig).__module__.startswith("pymysql"):
+        return None
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    code = str(args[0]) if args and isinstance(args[0], int) else None
+    message = str(args[1]) if len(args) > 1 else ""
+    for pattern in _MYSQL_NAMES:
+        found = pattern.search(message)
+        if found:
+            return Details(code, **found.groupdict())
+    return Details(code)

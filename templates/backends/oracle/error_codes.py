@@ -58,3 +58,13 @@ def classify_oracle(orig: object) -> Kind | None:
         if inner in ORACLE_CODES:
             return ORACLE_CODES[inner]
     return None
+
+
+def details_oracle(orig: object) -> Details | None:
+    """The ORA- or DPY- code of a python-oracledb error (its message can quote
+    values, e.g. ORA-12899's and ORA-01722's, so no name is read from it)."""
+    if not type(orig).__module__.startswith("oracledb"):
+        return None
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    code = getattr(args[0] if args else None, "full_code", "")
+    return Details(code=str(code) or None)

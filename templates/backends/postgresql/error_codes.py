@@ -51,3 +51,17 @@ def classify_postgresql(orig: object) -> Kind | None:
 def _is_a(orig: object, name: str) -> bool:
     """Whether `orig` is an instance of a class called `name` (no import of psycopg)."""
     return any(cls.__name__ == name for cls in type(orig).__mro__)
+
+
+def details_postgresql(orig: object) -> Details | None:
+    """The SQLSTATE and the names PostgreSQL sends apart from its message
+    (psycopg's `diag`); the DETAIL line, which quotes values, is not read."""
+    if not type(orig).__module__.startswith("psycopg"):
+        return None
+    diag = getattr(orig, "diag", None)
+    return Details(
+        code=getattr(orig, "sqlstate", None),
+        constraint=getattr(diag, "constraint_name", None),
+        table=getattr(diag, "table_name", None),
+        column=getattr(diag, "column_name", None),
+    )

@@ -25,3 +25,21 @@ def classify_sqlite(orig: object) -> Kind | None:
     if str(orig).startswith(SQLITE_SCHEMA_MESSAGES):
         return "schema"
     return SQLITE_CODES.get(getattr(orig, "sqlite_errorcode", 0))
+
+
+#: SQLite names the table and column of a NOT NULL or UNIQUE failure
+#: ("NOT NULL constraint failed: users.email") and a CHECK constraint's name;
+#: its messages quote no values.
+_SQLITE_NAMES = re.compile(
+    r"\A(?:NOT NULL|UNIQUE) constraint failed: (?P<table>\w+)\.(?P<column>\w+)"
+    r"|\ACHECK constraint failed: (?P<constraint>\w+)\Z"
+)
+
+
+def details_sqlite(orig: object) -> Details | None:
+    """The result code's name and the names in a sqlite3 error."""
+    if type(orig).__module__ != "sqlite3":
+        return None
+    found = _SQLITE_NAMES.match(str(orig))
+    names = found.groupdict() if found else {}
+    return Details(code=getattr(orig, "sqlite_errorname", None), **names)

@@ -9,14 +9,18 @@
 number, an ORA- code), not the class the driver chose for it: PyMySQL, for one,
 raises a deadlock, a lock timeout and a missing column alike as
 OperationalError. No driver is imported here.
+
+`details()` reads what an error names (its code, the constraint, table and
+column) without the values a server's message may quote: PostgreSQL's
+"Failing row contains (...)" holds the whole row, password hash included, and
+MySQL's "Duplicate entry '...'" the value. The project's errors carry only
+these details, never the driver's message about the data.
 """
 
 from __future__ import annotations
 
-{% if "mssql" in backends -%}
 import re
-{% endif -%}
-from typing import Literal
+from typing import Literal, NamedTuple
 
 #: What an error means for the caller. duplicate, constraint: the write was
 #: refused. connection: the server could not be reached, or the connection
@@ -35,6 +39,16 @@ Kind = Literal[
     "no_database",
     "access",
 ]
+
+
+class Details(NamedTuple):
+    """What a driver's error names, without any value it quotes."""
+
+    #: The SQLSTATE, error number, ORA- code or SQLite result code.
+    code: str | None = None
+    constraint: str | None = None
+    table: str | None = None
+    column: str | None = None
 {%- for name in backends %}
 
 
@@ -49,3 +63,12 @@ def classify(orig: object) -> Kind | None:
         if kind is not None:
             return kind
     return None
+
+
+def details(orig: object) -> Details:
+    """The code and the names in the driver's error `orig`, none of its values."""
+    for details_driver in ({% for name in backends %}details_{{ name }}{% if not loop.last %}, {% endif %}{% endfor %}{% if backends | length == 1 %},{% endif %}):
+        found = details_driver(orig)
+        if found is not None:
+            return found
+    return Details()

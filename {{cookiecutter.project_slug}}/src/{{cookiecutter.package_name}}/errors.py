@@ -8,6 +8,13 @@ an ORA- code). `translate()` turns SQLAlchemy's errors into these classes by
 what happened (`error_codes.classify`), so code above the data layer never
 depends on which database is underneath, and `execute_with_retry` knows what
 is worth running again: `DatabaseConnectionError` and `TransientError`.
+
+The driver's error is not chained to the project's (`raise ... from None`):
+a server's message can quote the row it refused, and PostgreSQL's "Failing
+row contains (...)" quotes all of it, password hash included, into every log
+that formats the exception. What is useful stays, as attributes and in the
+message: the error's code, and the constraint, table and column it names
+(`error_codes.details`). The traceback still reaches the failing statement.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .error_codes import classify
+from .error_codes import Details, classify, details
 {%- else -%}
 """The project's own errors: what callers catch instead of library errors."""
 {%- endif %}
@@ -25,6 +32,16 @@ from .error_codes import classify
 
 class DataLayerError(Exception):
     """Base class of every error the data layer raises on purpose."""
+{%- if relational %}
+
+    #: Set by `translate()`: the database's code for the error (SQLSTATE,
+    #: error number, ORA- code, SQLite result code) and the constraint, table
+    #: and column it names, where the driver gives them.
+    code: str | None = None
+    constraint: str | None = None
+    table: str | None = None
+    column: str | None = None
+{%- endif %}
 
 
 class ValidationError(DataLayerError, ValueError):
@@ -147,7 +164,19 @@ def is_duplicate_key(error: IntegrityError) -> bool:
 
 
 def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
-    """The project's error for a SQLAlchemy error raised while talking to `url`."""
+    """The project's error for a SQLAlchemy error raised while talking to `url`.
+
+    Raise it `from None`: it carries `error`'s traceback (where the statement
+    failed) and details, but not the driver's message about the data.
+    """
+    facts = details(error.orig) if isinstance(error, DBAPIError) else Details()
+    problem = _translate(error, url, facts)
+    problem.code, problem.constraint = facts.code, facts.constraint
+    problem.table, problem.column = facts.table, facts.column
+    return problem.with_traceback(error.__traceback__)
+
+
+def _translate(error: SQLAlchemyError, url: URL, facts: Details) -> DataLayerError:
     if isinstance(error, PoolTimeoutError):
         where = url.render_as_string(hide_password=True)
         return PoolExhaustedError(
@@ -159,12 +188,16 @@ def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
             "the row was changed or deleted by another unit of work since it "
             f"was read: {error}"
         )
+    # The server's own words, for what is about the server, not the data: a
+    # refused login, a missing table, a deadlock. Messages about a refused or
+    # unclassified statement can quote values, so these name only `facts`.
     reason = first_line(error)
     kind = classify(error.orig) if isinstance(error, DBAPIError) else None
+    named = _described(error, facts)
     if kind == "duplicate":
-        return DuplicateError("a row with the same unique value already exists")
+        return DuplicateError(f"a row with the same unique value already exists{named}")
     if kind == "constraint" or (kind is None and isinstance(error, IntegrityError)):
-        return ConstraintError(f"the database refused the write: {reason}")
+        return ConstraintError(f"the database refused the write{named}")
     if kind == "connection" or (
         kind is None and isinstance(error, DBAPIError) and error.connection_invalidated
     ):
@@ -179,11 +212,31 @@ def translate(error: SQLAlchemyError, url: URL) -> DataLayerError:
         return SchemaError(f"{reason} (create it, or check DB_NAME / DATABASE_URL)")
     if kind == "access":
         return AccessDeniedError(f"the database refused access: {reason}")
+    if isinstance(error, DBAPIError):
+        return DataLayerError(f"database error{named}")
     return DataLayerError(f"database error: {reason}")
 
 
+def _described(error: SQLAlchemyError, facts: Details) -> str:
+    """The driver's class, the code and the names, no value: e.g.
+    " (IntegrityError 1062: constraint uq_users_email)"."""
+    source = error.orig if isinstance(error, DBAPIError) else error
+    names = ", ".join(
+        f"{label} {value}"
+        for label, value in zip(facts._fields[1:], facts[1:], strict=True)
+        if value
+    )
+    code = f" {facts.code}" if facts.code else ""
+    return f" ({type(source).__name__}{code}{': ' if names else ''}{names})"
+
+
 def first_line(error: SQLAlchemyError) -> str:
-    """The driver's own message, first line only (no SQL, no parameters)."""
+    """The driver's own message, first line only (no SQL, no parameters).
+
+    For messages about the server (a login, a missing table, a lost
+    connection): a refused statement's first line can quote a value (MySQL's
+    "Duplicate entry 'ada'", SQL Server's "The duplicate key value is (ada)").
+    """
     source = error.orig if isinstance(error, DBAPIError) else error
     lines = str(source).strip().splitlines()
     return lines[0] if lines else type(source).__name__

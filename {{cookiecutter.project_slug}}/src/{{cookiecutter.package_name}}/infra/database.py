@@ -254,7 +254,8 @@ def get_session() -> Iterator[Session]:
         session.commit()
     except SQLAlchemyError as error:
         session.rollback()
-        raise translate(error, session.get_bind().engine.url) from error
+        # From None: the driver's error can quote the row (see errors.py).
+        raise translate(error, session.get_bind().engine.url) from None
     except BaseException:
         session.rollback()
         raise
@@ -366,12 +367,13 @@ def execute_with_retry{{ "[T]" if type_params }}(
                 raise
             if attempt >= max_retries:
                 if isinstance(problem, DatabaseConnectionError):
+                    # From None: the driver's error can quote the row (errors.py).
                     raise DatabaseConnectionError(
                         problem.url, problem.reason, attempts=attempt
-                    ) from error
+                    ).with_traceback(error.__traceback__) from None
                 if problem is error:
                     raise
-                raise problem from error
+                raise problem from None
             wait = delay * 2 ** (attempt - 1)
             logger.warning(
                 "%s (attempt %d of %d), retrying in %.2f s",

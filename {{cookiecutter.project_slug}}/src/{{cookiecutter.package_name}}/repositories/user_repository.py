@@ -277,8 +277,8 @@ class UserRepository:
         except IntegrityError as error:
             translated = translate(error, self.session.get_bind().engine.url)
             if isinstance(translated, DuplicateError):
-                translated = DuplicateError(duplicate_message)
-            raise translated from error
+                translated.args = (duplicate_message,)
+            raise translated from None
 
 
 def _page_size(size: int) -> int:
