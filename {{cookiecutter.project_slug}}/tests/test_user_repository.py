@@ -110,12 +110,13 @@ def test_create_and_find(repo: UserRepository) -> None:
 def test_duplicate_raises_the_projects_error_and_keeps_the_session(
     repo: UserRepository,
 ) -> None:
-    repo.create("ada", "ada@example.com", "pw")
+    repo.create("ada", "ada@example.com", "password")
     with pytest.raises(DuplicateError, match="already taken"):
-        repo.create("ada", "other@example.com", "pw")
+        repo.create("ada", "other@example.com", "password")
     with pytest.raises(DuplicateError):
-        repo.create("other", "ADA@example.com", "pw")
-    repo.create("grace", "grace@example.com", "pw")  # the transaction is still usable
+        repo.create("other", "ADA@example.com", "password")
+    # The transaction is still usable.
+    repo.create("grace", "grace@example.com", "password")
     assert repo.count() == 2
 
 
@@ -136,10 +137,10 @@ UNSTORABLE = ["nul\x00byte", "lone \udcff surrogate (an undecodable byte)"]
 def test_unstorable_text_is_refused_by_every_method(
     repo: UserRepository, bad: str
 ) -> None:
-    user = repo.create("owner", "owner@example.com", "pw")
+    user = repo.create("owner", "owner@example.com", "password")
     calls: list[Callable[[], object]] = [
-        lambda: repo.create(bad, "x@example.com", "pw"),
-        lambda: repo.create("x", bad + "@example.com", "pw"),
+        lambda: repo.create(bad, "x@example.com", "password"),
+        lambda: repo.create("x", bad + "@example.com", "password"),
         lambda: repo.get_by_username(bad),
         lambda: repo.get_by_email(bad),
         lambda: repo.search(bad),
@@ -159,7 +160,7 @@ def test_very_long_text_is_refused_or_stored_as_data(
 ) -> None:
     long = "ü" * 10_000
     with pytest.raises(ValidationError, match="longer than 100"):
-        repo.create(long, "long@example.com", "pw")
+        repo.create(long, "long@example.com", "password")
     # Longer than any column: nothing to find, and nothing is sent (Oracle
     # refuses a bind over 4,000 bytes: ORA-01461).
     with selects_sent(connection) as statements:
@@ -176,7 +177,7 @@ def test_very_long_text_is_refused_or_stored_as_data(
 
 def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) -> None:
     longest = "ü" * 100
-    user = repo.create(longest, "x" * 243 + "@example.com", "pw")
+    user = repo.create(longest, "x" * 243 + "@example.com", "password")
     assert repo.get_by_username(longest) is user
     assert repo.get_by_email(user.email) is user
     assert repo.search(longest) == [user]
@@ -185,20 +186,20 @@ def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) ->
 
 def test_emoji_are_stored_up_to_the_columns_length(repo: UserRepository) -> None:
     username, bio = EMOJI * EMOJI_IN_100, EMOJI * EMOJI_IN_100 * 10
-    user = repo.create(username, "emoji@example.com", "pw", bio=bio)
+    user = repo.create(username, "emoji@example.com", "password", bio=bio)
     repo.session.expire_all()  # read back from the database
     assert user.username == username
     assert user.profile is not None
     assert user.profile.bio == bio
     with pytest.raises(ValidationError, match="longer than 100"):
-        repo.create(username + EMOJI, "emoji2@example.com", "pw")
+        repo.create(username + EMOJI, "emoji2@example.com", "password")
 
 
 def test_search_treats_wildcards_literally(repo: UserRepository) -> None:
-    repo.create("100%_sure", "a@example.com", "pw")
-    repo.create("1000 sure", "b@example.com", "pw")
-    repo.create("[a]bc", "c@example.com", "pw")
-    repo.create("abc", "d@example.com", "pw")
+    repo.create("100%_sure", "a@example.com", "password")
+    repo.create("1000 sure", "b@example.com", "password")
+    repo.create("[a]bc", "c@example.com", "password")
+    repo.create("abc", "d@example.com", "password")
     assert [u.username for u in repo.search("0%_")] == ["100%_sure"]
     assert [u.username for u in repo.search("0_")] == []
     assert len(repo.search("sure")) == 2
@@ -247,7 +248,7 @@ def test_profiles_load_in_one_query(
     repo: UserRepository, connection: Connection
 ) -> None:
     for i in range(5):
-        repo.create(f"writer{i}", f"writer{i}@example.com", "pw", bio=f"bio {i}")
+        repo.create(f"writer{i}", f"writer{i}@example.com", "password", bio=f"bio {i}")
     repo.session.commit()
     repo.session.expunge_all()
     with selects_sent(connection) as statements:
@@ -258,7 +259,7 @@ def test_profiles_load_in_one_query(
 
 
 def test_set_bio_creates_then_updates(repo: UserRepository) -> None:
-    user = repo.create("ada", "ada@example.com", "pw")
+    user = repo.create("ada", "ada@example.com", "password")
     assert repo.set_bio(user.id, "first").bio == "first"
     assert repo.set_bio(user.id, "second").bio == "second"
     with pytest.raises(ValidationError):
@@ -268,7 +269,7 @@ def test_set_bio_creates_then_updates(repo: UserRepository) -> None:
 def test_empty_text_is_stored_alike_on_every_database(repo: UserRepository) -> None:
     """Oracle stores "" as NULL: an empty bio is None everywhere, and an empty
     required value is refused everywhere rather than failing on Oracle alone."""
-    user = repo.create("ada", "ada@example.com", "pw", bio="")
+    user = repo.create("ada", "ada@example.com", "password", bio="")
     repo.set_bio(user.id, "first")
     repo.set_bio(user.id, "")
     repo.session.expire_all()  # read back from the database
@@ -277,7 +278,7 @@ def test_empty_text_is_stored_alike_on_every_database(repo: UserRepository) -> N
     with pytest.raises(ValidationError, match="password_hash must not be empty"):
         repo.bulk_create([empty_hash])
     with pytest.raises(ValidationError, match="username must not be empty"):
-        repo.create("", "y@example.com", "pw")
+        repo.create("", "y@example.com", "password")
     assert repo.count() == 1
 
 
@@ -287,7 +288,7 @@ def test_list_usernames_selects_one_column(repo: UserRepository) -> None:
 
 
 def test_delete(repo: UserRepository) -> None:
-    user = repo.create("ada", "ada@example.com", "pw", bio="gone soon")
+    user = repo.create("ada", "ada@example.com", "password", bio="gone soon")
     assert repo.delete(user.id)
     assert not repo.delete(user.id)
     assert repo.count() == 0
@@ -307,7 +308,7 @@ def test_bulk_create_inserts_every_row(repo: UserRepository) -> None:
 
 
 def test_bulk_create_is_all_or_nothing(repo: UserRepository) -> None:
-    repo.create("taken", "taken@example.com", "pw")
+    repo.create("taken", "taken@example.com", "password")
     rows: list[NewUser] = [
         {"username": "fresh", "email": "fresh@example.com", "password_hash": "h"},
         {"username": "taken", "email": "again@example.com", "password_hash": "h"},

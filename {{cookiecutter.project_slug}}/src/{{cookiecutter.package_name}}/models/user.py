@@ -60,22 +60,25 @@ class User(BaseModel):
         return validate_password_hash(value)
 
     def set_password(self, password: str) -> None:
-        """Store an Argon2id hash of `password` (never the password itself)."""
-        if not password:
-            raise ValidationError("password must not be empty")
+        """Store an Argon2id hash of `password` (never the password itself).
+
+        Raises ValidationError for a password `security.hash_password` refuses:
+        shorter than 8 or longer than 1,024 characters, only spaces, or with
+        control characters.
+        """
         self.password_hash = security.hash_password(password)
 
     def check_password(self, password: str) -> bool:
         """Whether `password` is this user's; upgrades an outdated hash on success.
 
-        When the hashing parameters have been raised since the hash was made,
-        the hash is replaced; the caller's commit saves it.
+        When the hashing parameters have been raised since the hash was made
+        (or the hash predates password normalisation), the hash is replaced;
+        the caller's commit saves it.
         """
-        if not security.verify_password(self.password_hash, password):
-            return False
-        if security.needs_rehash(self.password_hash):
-            self.password_hash = security.hash_password(password)
-        return True
+        matches, new_hash = security.verify_and_update(self.password_hash, password)
+        if new_hash is not None:
+            self.password_hash = new_hash
+        return matches
 
     def to_dict(self) -> dict[str, Any]:
         """The public fields of the user; the password hash is left out."""
