@@ -43,6 +43,11 @@ MAX_PARAMETERS = 2100
 EMOJI = "\N{GRINNING FACE}"  # two UTF-16 code units
 #: The most emoji a 100-character username holds ({{ "UTF-16 code units on SQL Server" if mssql else "code points" }}).
 EMOJI_IN_100 = {{ 50 if mssql else 100 }}
+#: An Argon2id hash of "imported password" with the production parameters.
+HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$3kw9YydD+DifbAVo9mGAeA"
+    "$aivBXTjRfT9tUpiFASuUWjknWRI2WUX+arVK/f6+LTU"
+)
 
 
 @pytest.fixture
@@ -55,7 +60,7 @@ def add_users(repo: UserRepository, count: int) -> list[User]:
         {
             "username": f"user{i:04}",
             "email": f"user{i:04}@example.com",
-            "password_hash": "x",
+            "password_hash": HASH,
         }
         for i in range(count)
     ]
@@ -146,7 +151,7 @@ def test_unstorable_text_is_refused_by_every_method(
         lambda: repo.search(bad),
         lambda: repo.set_bio(user.id, bad),
         lambda: repo.bulk_create(
-            [{"username": bad, "email": "y@example.com", "password_hash": "h"}]
+            [{"username": bad, "email": "y@example.com", "password_hash": HASH}]
         ),
     ]
     for call in calls:
@@ -296,7 +301,7 @@ def test_delete(repo: UserRepository) -> None:
 
 def test_bulk_create_inserts_every_row(repo: UserRepository) -> None:
     rows: list[NewUser] = [
-        {"username": f"bulk{i}", "email": f"bulk{i}@example.com", "password_hash": "h"}
+        {"username": f"bulk{i}", "email": f"bulk{i}@example.com", "password_hash": HASH}
         for i in range(2500)
     ]
     assert repo.bulk_create(rows) == 2500
@@ -310,8 +315,8 @@ def test_bulk_create_inserts_every_row(repo: UserRepository) -> None:
 def test_bulk_create_is_all_or_nothing(repo: UserRepository) -> None:
     repo.create("taken", "taken@example.com", "password")
     rows: list[NewUser] = [
-        {"username": "fresh", "email": "fresh@example.com", "password_hash": "h"},
-        {"username": "taken", "email": "again@example.com", "password_hash": "h"},
+        {"username": "fresh", "email": "fresh@example.com", "password_hash": HASH},
+        {"username": "taken", "email": "again@example.com", "password_hash": HASH},
     ]
     with pytest.raises(DuplicateError):
         repo.bulk_create(rows)
@@ -321,7 +326,44 @@ def test_bulk_create_is_all_or_nothing(repo: UserRepository) -> None:
 
 def test_bulk_create_validates_rows(repo: UserRepository) -> None:
     with pytest.raises(ValidationError):
-        repo.bulk_create([{"username": "ok", "email": "nope", "password_hash": "h"}])
+        repo.bulk_create([{"username": "ok", "email": "nope", "password_hash": HASH}])
+
+
+@pytest.mark.parametrize(
+    ("password_hash", "message"),
+    [
+        ("hunter2", "not an Argon2id hash"),
+        ("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", "Argon2id"),
+        (HASH.replace("argon2id", "argon2i"), "not an Argon2id hash"),
+        (HASH.replace("v=19", "v=16"), "not an Argon2id hash"),
+        (HASH + "\n", "not an Argon2id hash"),
+        (HASH.replace("m=65536", "m=1048576"), "memory cost of 1048576"),  # 1 GiB
+        (HASH.replace("t=3", "t=100"), "time cost of 100"),
+        (HASH.replace("p=4", "p=255"), "parallelism of 255"),
+    ],
+)
+def test_bulk_create_refuses_hashes_out_of_format_or_bounds(
+    repo: UserRepository, password_hash: str, message: str
+) -> None:
+    rows: list[NewUser] = [
+        {"username": "fine", "email": "fine@example.com", "password_hash": HASH},
+        {"username": "bad", "email": "bad@example.com", "password_hash": password_hash},
+    ]
+    with pytest.raises(ValidationError, match=message):
+        repo.bulk_create(rows)
+    assert repo.count() == 0
+
+
+def test_bulk_created_users_sign_in_with_the_imported_hash(
+    repo: UserRepository,
+) -> None:
+    repo.bulk_create(
+        [{"username": "imported", "email": "imp@example.com", "password_hash": HASH}]
+    )
+    user = repo.get_by_username("imported")
+    assert user is not None
+    assert user.check_password("imported password")
+    assert not user.check_password("imported passwore")
 
 
 def test_set_active_updates_in_one_statement(repo: UserRepository) -> None:

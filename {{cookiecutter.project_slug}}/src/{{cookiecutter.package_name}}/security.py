@@ -13,6 +13,7 @@ bound how many run at once where requests arrive (see the README).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -29,6 +30,19 @@ PASSWORD_MIN_LENGTH = 8
 #: The most characters a password may have: longer ones are refused before
 #: any work, so a megabyte-long "password" costs nothing to turn away.
 PASSWORD_MAX_LENGTH = 1024
+
+#: The most an imported hash (`check_imported_hash`) may ask of a sign-in:
+#: twice this project's memory (KiB), passes and lanes. A planted hash with
+#: 1 GiB of memory would cost 1 GiB and seconds at every attempt.
+MAX_MEMORY_COST = 2 * password_hasher.memory_cost
+MAX_TIME_COST = 2 * password_hasher.time_cost
+MAX_PARALLELISM = 2 * password_hasher.parallelism
+#: An Argon2id hash in the PHC string format, as argon2-cffi writes it:
+#: $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash> (base64, unpadded).
+_ARGON2ID_PHC = re.compile(
+    r"\$argon2id\$v=19\$m=(?P<m>[1-9][0-9]{0,9}),t=(?P<t>[1-9][0-9]{0,9}),"
+    r"p=(?P<p>[1-9][0-9]{0,9})\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{6,}"
+)
 
 
 def prepare_password(password: object) -> str:
@@ -92,6 +106,32 @@ def verify_and_update(password_hash: str, password: str) -> tuple[bool, str | No
     if prepared != password and _verify(password_hash, password):
         return True, password_hasher.hash(prepared)
     return False, None
+
+
+def check_imported_hash(password_hash: str) -> str:
+    """`password_hash` if it is an Argon2id hash within bounds, else ValidationError.
+
+    For hashes that arrive from elsewhere (`UserRepository.bulk_create`): a
+    plain-text password would be stored as it is, and a hash with a huge cost
+    would make every sign-in attempt on that account expensive.
+    """
+    match = _ARGON2ID_PHC.fullmatch(password_hash)
+    if match is None:
+        raise ValidationError(
+            "password_hash is not an Argon2id hash"
+            " ($argon2id$v=19$m=...,t=...,p=...$salt$hash)"
+        )
+    bounds = {
+        "m": ("memory cost", MAX_MEMORY_COST),
+        "t": ("time cost", MAX_TIME_COST),
+        "p": ("parallelism", MAX_PARALLELISM),
+    }
+    for key, (name, bound) in bounds.items():
+        if int(match[key]) > bound:
+            raise ValidationError(
+                f"password_hash has a {name} of {match[key]}, over the bound {bound}"
+            )
+    return password_hash
 
 
 def needs_rehash(password_hash: str) -> bool:

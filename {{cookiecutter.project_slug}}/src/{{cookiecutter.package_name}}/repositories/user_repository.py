@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, Update, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from .. import security
 from ..errors import DuplicateError, ValidationError, translate
 from ..models import Profile, User
 from ..models.types import utc_now
@@ -43,7 +44,12 @@ _LIKE_SPECIAL = frozenset(LIKE_ESCAPE + "%_[")
 
 
 class NewUser(TypedDict):
-    """One row for `bulk_create`: the password is already hashed (e.g. imported)."""
+    """One row for `bulk_create`: the password is already hashed (e.g. imported).
+
+    The hash must be Argon2id with parameters within bounds
+    (`security.check_imported_hash`); import other hashes by asking their users
+    to set a new password.
+    """
 
     username: str
     email: str
@@ -219,7 +225,9 @@ class UserRepository:
         runs it as a Core INSERT, without the ORM's per-row bookkeeping, and
         every row gets the same created_at and updated_at, the time of the
         call. All rows go in, or none: a taken username or e-mail raises
-        DuplicateError.
+        DuplicateError, and a row that is not valid (a `password_hash` that is
+        not an Argon2id hash within bounds, for one) ValidationError, before
+        anything is sent.
 
         Each batch stays within the database's limit on parameters per
         statement: SQLAlchemy splits a multi-row INSERT at the dialect's
@@ -291,7 +299,9 @@ def _new_user_row(user: NewUser, now: datetime) -> dict[str, Any]:
     return {
         "username": validate_username(user["username"]),
         "email": validate_email(user["email"]),
-        "password_hash": validate_password_hash(user["password_hash"]),
+        "password_hash": security.check_imported_hash(
+            validate_password_hash(user["password_hash"])
+        ),
         "active": user.get("active", True),
         # Given here, the columns' defaults (a Python call per row) are skipped.
         "created_at": now,
