@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters, profiles
 from sqlalchemy import URL, ClauseElement, Connection, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from {{ cookiecutter.package_name }} import security
 from {{ cookiecutter.package_name }}.errors import (
     DuplicateError,
     ValidationError,
@@ -178,6 +181,72 @@ def test_very_long_text_is_refused_or_stored_as_data(
     with pytest.raises(ValidationError, match="longer than 1000"):
         repo.set_bio(user.id, long)
     assert user.check_password(long[:1000])
+
+
+class RecordingHasher(PasswordHasher):
+    """The suite's cheap hasher, recording the hash each check is made against."""
+
+    def __init__(self) -> None:
+        cheapest = profiles.CHEAPEST
+        super().__init__(
+            cheapest.time_cost,
+            cheapest.memory_cost,
+            cheapest.parallelism,
+            cheapest.hash_len,
+            cheapest.salt_len,
+        )
+        self.checked: list[str] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.checked.append(hash if isinstance(hash, str) else hash.decode())
+        return super().verify(hash, password)
+
+
+@pytest.fixture
+def hasher(monkeypatch: pytest.MonkeyPatch) -> RecordingHasher:
+    recording = RecordingHasher()
+    monkeypatch.setattr(security, "password_hasher", recording)
+    return recording
+
+
+def test_authenticate_checks_the_password(
+    repo: UserRepository, hasher: RecordingHasher
+) -> None:
+    ada = repo.create("ada", "ada@example.com", "correct horse")
+    assert repo.authenticate("ada", "correct horse") is ada
+    assert repo.authenticate("ada", "wrong horse") is None
+    ada.active = False
+    assert repo.authenticate("ada", "correct horse") is None
+
+
+@pytest.mark.parametrize("username", ["nobody", "x" * 10_000, "nul\x00"])
+def test_authenticate_does_the_same_work_for_unknown_usernames(
+    repo: UserRepository, hasher: RecordingHasher, username: str
+) -> None:
+    ada = repo.create("ada", "ada@example.com", "correct horse")
+    assert repo.authenticate("ada", "wrong horse") is None
+    assert repo.authenticate(username, "correct horse") is None
+    assert repo.authenticate(username, "other horse") is None
+    real, dummy, again = hasher.checked
+    # One Argon2 check each, with the same parameters: the same time taken.
+    assert real == ada.password_hash
+    assert dummy != real
+    assert extract_parameters(dummy) == extract_parameters(real)
+    assert again == dummy  # the dummy hash is made once
+
+
+def test_authenticate_upgrades_an_outdated_hash(
+    repo: UserRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = repo.create("ada", "ada@example.com", "correct horse")
+    old_hash = ada.password_hash
+    stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    monkeypatch.setattr(security, "password_hasher", stronger)
+    assert repo.authenticate("ada", "correct horse") is ada
+    repo.session.flush()
+    repo.session.expire_all()
+    assert ada.password_hash != old_hash
+    assert not security.needs_rehash(ada.password_hash)
 
 
 def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) -> None:

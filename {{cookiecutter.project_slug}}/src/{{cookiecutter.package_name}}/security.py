@@ -14,7 +14,9 @@ bound how many run at once where requests arrive (see the README).
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -134,9 +136,28 @@ def check_imported_hash(password_hash: str) -> str:
     return password_hash
 
 
+def verify_dummy(password: str) -> None:
+    """Spend the time checking `password` would take, against a hash of nothing.
+
+    For a sign-in with a username that does not exist: answering at once would
+    tell an attacker which usernames do. The dummy hash is made once per hasher,
+    with its parameters, so it costs what a real user's hash costs.
+    """
+    try:
+        prepared = prepare_password(password)
+    except ValidationError:  # refused as quickly for a real user
+        return
+    _verify(_dummy_hash(password_hasher), prepared)
+
+
 def needs_rehash(password_hash: str) -> bool:
     """Whether `password_hash` was made with other parameters than the current ones."""
     return password_hasher.check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(32))
 
 
 def _verify(password_hash: str, password: str) -> bool:

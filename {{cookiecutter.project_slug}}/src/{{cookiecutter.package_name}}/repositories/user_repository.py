@@ -108,6 +108,27 @@ class UserRepository:
             return None
         return self.session.scalar(select(User).where(User.username == username))
 
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The active user with this username and password, or None.
+
+        When no user has `username`, the password is still checked, against
+        a dummy hash with the same parameters (`security.verify_dummy`), so the
+        time the answer takes does not tell whether the username exists. A
+        successful check may replace an outdated hash (`User.check_password`):
+        commit to save it. Signing up still says when a username is taken (see
+        the README on that trade-off).
+        """
+        try:
+            user = self.get_by_username(username)
+        except ValidationError:  # no such username can be stored
+            user = None
+        if user is None:
+            security.verify_dummy(password)
+            return None
+        if user.check_password(password) and user.active:
+            return user
+        return None
+
     def get_by_email(self, email: str) -> User | None:
         """The user with this e-mail address (any letter case), or None.
 
