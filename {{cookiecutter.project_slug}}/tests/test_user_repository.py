@@ -249,6 +249,93 @@ def test_authenticate_upgrades_an_outdated_hash(
     assert not security.needs_rehash(ada.password_hash)
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("admin", "Admin"),
+        ("admin", "ADMIN"),
+        ("admin", "\uff41dmin"),  # a fullwidth "a"
+        ("admin", "\uff41\uff44\uff4d\uff49\uff4e"),  # all fullwidth
+        ("fine", "\ufb01ne"),  # the "fi" ligature
+        ("Zo\u00eb", "Zoe\u0308"),  # a precomposed and a combining diaeresis
+        ("stra\u00dfe", "STRASSE"),  # sharp s folds to "ss"
+        ("\u0418\u0432\u0430\u043d", "\u0418\u0412\u0410\u041d"),  # Иван, ИВАН
+    ],
+)
+def test_usernames_that_normalise_alike_are_one_name(
+    repo: UserRepository, first: str, second: str
+) -> None:
+    user = repo.create(first, "first@example.com", "password")
+    with pytest.raises(DuplicateError):
+        repo.create(second, "second@example.com", "password")
+    duplicate: NewUser = {
+        "username": second,
+        "email": "bulk@example.com",
+        "password_hash": HASH,
+    }
+    with pytest.raises(DuplicateError):
+        repo.bulk_create([duplicate])
+    repo.session.expire_all()
+    assert repo.get_by_username(second) is user
+    assert repo.get_by_username(first) is user
+    assert user.username == first  # kept as typed
+    assert repo.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("adm\u0456n", "mixes letters of Cyrillic, Latin"),  # a Cyrillic i
+        ("\u0430dmin", "mixes letters of Cyrillic, Latin"),  # a Cyrillic a
+        ("payp\u03b1l", "mixes letters of Greek, Latin"),  # a Greek alpha
+        ("admin\u200b", "U+200B"),  # zero-width space
+        ("ad\u200dmin", "U+200D"),  # zero-width joiner
+        ("\u202eadmin", "U+202E"),  # right-to-left override
+        ("admin\u2066", "U+2066"),  # left-to-right isolate
+        ("\ufeffadmin", "U+FEFF"),  # byte order mark
+        ("ad\x07min", "U+0007"),  # a control character
+        ("ad\nmin", "U+000A"),
+        ("\ue000admin", "U+E000"),  # private use
+    ],
+)
+def test_invisible_and_mixed_script_usernames_are_refused(
+    repo: UserRepository, username: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        repo.create(username, "x@example.com", "password")
+    row: NewUser = {
+        "username": username,
+        "email": "y@example.com",
+        "password_hash": HASH,
+    }
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        repo.bulk_create([row])
+    assert repo.count() == 0
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "\u540d\u524d",  # 名前 (Han)
+        "\u0418\u0432\u0430\u043d",  # Иван (Cyrillic)
+        "\u0645\u0631\u064a\u0645",  # مريم (Arabic)
+        "\u5c71\u7530\u305f\u308d\u3046",  # 山田たろう (Han and Hiragana)
+        "\uae40\ubbfc\uc900 Kim",  # 김민준 Kim (Hangul and Latin)
+        "\u0391\u03b8\u03b7\u03bd\u03ac-2",  # Αθηνά-2 (Greek)
+        "Jos\u00e9.Garc\u00eda_1815",
+        "O'Brien",
+    ],
+)
+def test_names_in_one_script_or_a_usual_mix_are_accepted(
+    repo: UserRepository, username: str
+) -> None:
+    user = repo.create(username, "x@example.com", "password")
+    repo.session.expire_all()
+    assert user.username == username
+    assert repo.get_by_username(username) is user
+    assert repo.get_by_username(username.upper()) is user
+
+
 def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) -> None:
     longest = "ü" * 100
     user = repo.create(longest, "x" * 243 + "@example.com", "password")

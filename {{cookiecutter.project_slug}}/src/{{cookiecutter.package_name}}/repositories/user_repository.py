@@ -22,7 +22,9 @@ from ..models import Profile, User
 from ..models.types import utc_now
 from ..models.user import (
     EMAIL_MAX_LENGTH,
+    USERNAME_KEY_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
+    username_key,
     validate_email,
     validate_password_hash,
     validate_username,
@@ -98,15 +100,20 @@ class UserRepository:
         )
 
     def get_by_username(self, username: str) -> User | None:
-        """The user with this username, or None.
+        """The user whose username normalises as `username` does, or None.
 
+        "Ada", "ada" and "ada" in fullwidth letters find the same user
+        (`username_key`).
         A username longer than the column holds is not looked up: no row can
         have it (and Oracle would refuse a bind over 4,000 bytes).
         """
-        username = storable_text("username", username)
+        username = storable_text("username", username).strip()
         if column_length(username) > USERNAME_MAX_LENGTH:
             return None
-        return self.session.scalar(select(User).where(User.username == username))
+        key = username_key(username)
+        if column_length(key) > USERNAME_KEY_MAX_LENGTH:
+            return None
+        return self.session.scalar(select(User).where(User.username_key == key))
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with this username and password, or None.
@@ -317,8 +324,10 @@ def _page_size(size: int) -> int:
 
 
 def _new_user_row(user: NewUser, now: datetime) -> dict[str, Any]:
+    username = validate_username(user["username"])
     return {
-        "username": validate_username(user["username"]),
+        "username": username,
+        "username_key": username_key(username),
         "email": validate_email(user["email"]),
         "password_hash": security.check_imported_hash(
             validate_password_hash(user["password_hash"])
