@@ -39,12 +39,12 @@ PASSWORD_MAX_LENGTH = 1024
 MAX_MEMORY_COST = 2 * password_hasher.memory_cost
 MAX_TIME_COST = 2 * password_hasher.time_cost
 MAX_PARALLELISM = 2 * password_hasher.parallelism
-#: An Argon2id hash in the PHC string format, as argon2-cffi writes it:
-#: $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash> (base64, unpadded).
-_ARGON2ID_PHC = re.compile(
-    r"\$argon2id\$v=19\$m=(?P<m>[1-9][0-9]{0,9}),t=(?P<t>[1-9][0-9]{0,9}),"
-    r"p=(?P<p>[1-9][0-9]{0,9})\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{6,}"
+#: The parts of an Argon2id hash in the PHC string format, as argon2-cffi
+#: writes it: $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash>.
+_COST = re.compile(
+    r"m=(?P<m>[1-9][0-9]{0,9}),t=(?P<t>[1-9][0-9]{0,9}),p=(?P<p>[1-9][0-9]{0,9})"
 )
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+")  # unpadded
 
 
 def prepare_password(password: object) -> str:
@@ -117,22 +117,20 @@ def check_imported_hash(password_hash: str) -> str:
     plain-text password would be stored as it is, and a hash with a huge cost
     would make every sign-in attempt on that account expensive.
     """
-    match = _ARGON2ID_PHC.fullmatch(password_hash)
-    if match is None:
+    parts = password_hash.split("$")
+    if not (
+        len(parts) == 6
+        and parts[:3] == ["", "argon2id", "v=19"]
+        and len(parts[4]) >= 11  # 8 bytes of salt, at least
+        and len(parts[5]) >= 6  # 4 bytes of hash, at least
+        and _BASE64.fullmatch(parts[4])
+        and _BASE64.fullmatch(parts[5])
+    ):
         raise ValidationError(
             "password_hash is not an Argon2id hash"
             " ($argon2id$v=19$m=...,t=...,p=...$salt$hash)"
         )
-    bounds = {
-        "m": ("memory cost", MAX_MEMORY_COST),
-        "t": ("time cost", MAX_TIME_COST),
-        "p": ("parallelism", MAX_PARALLELISM),
-    }
-    for key, (name, bound) in bounds.items():
-        if int(match[key]) > bound:
-            raise ValidationError(
-                f"password_hash has a {name} of {match[key]}, over the bound {bound}"
-            )
+    _check_cost(parts[3])
     return password_hash
 
 
@@ -153,6 +151,23 @@ def verify_dummy(password: str) -> None:
 def needs_rehash(password_hash: str) -> bool:
     """Whether `password_hash` was made with other parameters than the current ones."""
     return password_hasher.check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=64)  # a bulk load's hashes mostly share their parameters
+def _check_cost(parameters: str) -> None:
+    match = _COST.fullmatch(parameters)
+    if match is None:
+        raise ValidationError(f"password_hash has unknown parameters {parameters!r}")
+    bounds = {
+        "m": ("memory cost", MAX_MEMORY_COST),
+        "t": ("time cost", MAX_TIME_COST),
+        "p": ("parallelism", MAX_PARALLELISM),
+    }
+    for key, (name, bound) in bounds.items():
+        if int(match[key]) > bound:
+            raise ValidationError(
+                f"password_hash has a {name} of {match[key]}, over the bound {bound}"
+            )
 
 
 @lru_cache(maxsize=1)
