@@ -27,7 +27,15 @@ from typing import Any
 
 #: The figures this module knows, in the order they run.
 FIGURES = ("insert", "update", "page", "roundtrip")
-COLUMNS = ("username", "email", "password_hash", "active", "created_at", "updated_at")
+COLUMNS = (
+    "username",
+    "email",
+    "password_hash",
+    "active",
+    "created_at",
+    "updated_at",
+    "username_key",  # the usernames here are their own normalised form
+)
 #: An Argon2id hash as security.hash_password() makes it: the realistic length.
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$" + "h" * 43
 
@@ -172,6 +180,7 @@ class Raw:
                 r.get("active", True),
                 now,
                 now,
+                r["username"],
             )
             for r in rows
         ]

@@ -58,7 +58,7 @@ def main(package: str, mode: str, operations: int) -> dict[str, Any]:
                 return
             name = f"op-{number}"
             if repository.get_by_username(name) is None:
-                repository.create(name, f"{name}@example.com", "pw")
+                repository.create(name, f"{name}@example.com", "password")
 
     if mode == "frozen":
         with database.get_session() as session:

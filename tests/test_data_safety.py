@@ -65,8 +65,9 @@ def test_longest_database_name_keeps_its_data(
     migrate = run([*ALEMBIC, "upgrade", "head"], project, env)
     assert migrate.returncode == 0, migrate.output
     server.admin(
-        "INSERT INTO users (username, email, password_hash, active, created_at,"
-        f" updated_at, version) VALUES ('{MARKER}', 'marker@example.com', 'x',"
+        "INSERT INTO users (username, username_key, email, password_hash, active,"
+        f" created_at, updated_at, version) VALUES ('{MARKER}', '{MARKER.lower()}',"
+        " 'marker@example.com', 'x',"
         " TRUE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)",
         database=development,
     )

@@ -28,6 +28,7 @@ EXPECTED = {
         "users": {
             "id": "BIGINT",
             "username": "NVARCHAR(100)",
+            "username_key": "NVARCHAR(200)",
             "email": "NVARCHAR(255)",
             "password_hash": "NVARCHAR(255)",
             "active": "BIT",
@@ -44,6 +45,7 @@ EXPECTED = {
         "users": {
             "id": "NUMBER(19)",
             "username": "VARCHAR2(100 CHAR)",
+            "username_key": "VARCHAR2(200 CHAR)",
             "email": "VARCHAR2(255 CHAR)",
             "password_hash": "VARCHAR2(255 CHAR)",
             "active": "SMALLINT",  # 19c: BOOLEAN is a type from 23ai on
@@ -55,7 +57,12 @@ EXPECTED = {
     },
 }
 CONSTRAINTS = {
-    "users": ["pk_users", "uq_users_email", "uq_users_username"],
+    "users": [
+        "pk_users",
+        "uq_users_email",
+        "uq_users_username",
+        "uq_users_username_key",
+    ],
     "profiles": ["pk_profiles", "fk_profiles_user_id_users", "uq_profiles_user_id"],
 }
 

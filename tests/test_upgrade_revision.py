@@ -23,6 +23,7 @@ from conftest import LIVE_BACKENDS, TEMPLATE, Renderer, Server, project_env, run
 
 ALEMBIC = [sys.executable, "-m", "alembic"]
 REVISION = TEMPLATE / "changelog" / "20261201_bigint_ids_and_zoned_timestamps.py"
+USERNAME_KEY = TEMPLATE / "changelog" / "20261202_username_key.py"
 OLD_SCHEMA = Path(__file__).parent / "data" / "schema_before_bigint_ids"
 CREATED = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 #: The old columns held UTC wall times without a zone.
@@ -46,6 +47,7 @@ from my_service.infra.database import get_session
 from my_service.models import Profile, User
 with get_session() as session:
     ada = session.scalars(select(User)).one()
+    assert ada.username_key == "ada", ada.username_key
     assert ada.created_at == datetime.fromisoformat({CREATED.isoformat()!r}), ada.created_at
     grace = User(username="grace", email="grace@example.com", password_hash="x")
     session.add(grace)
@@ -83,6 +85,7 @@ def test_revision_converts_an_old_database(
         project = tmp_path / "project"
         shutil.copytree(render(database_backend=backend), project)
         shutil.copy(REVISION, project / "migrations" / "versions")
+        shutil.copy(USERNAME_KEY, project / "migrations" / "versions")
         # A session time zone other than UTC: the conversion must not use it.
         env = project_env(
             project, PGTZ="Asia/Tokyo", **{**server.env(), "DB_NAME": database}

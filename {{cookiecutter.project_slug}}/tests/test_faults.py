@@ -82,7 +82,8 @@ def count_users(engine: Engine) -> int:
 
 def add_user(name: str) -> int:
     with get_session() as session:
-        return UserRepository(session).create(name, f"{name}@example.com", "pw").id
+        user = UserRepository(session).create(name, f"{name}@example.com", "password")
+        return user.id
 
 
 def closed_port() -> int:
@@ -395,8 +396,8 @@ def test_failed_unit_of_work_leaves_nothing(committing_engine: Engine) -> None:
     def write_then_fail() -> None:
         with get_session() as session:
             repository = UserRepository(session)
-            repository.create("first", "first@example.com", "pw")
-            repository.create("second", "second@example.com", "pw")
+            repository.create("first", "first@example.com", "password")
+            repository.create("second", "second@example.com", "password")
             raise RuntimeError("failure after the writes")
 
     with pytest.raises(RuntimeError):
@@ -407,15 +408,15 @@ def test_failed_unit_of_work_leaves_nothing(committing_engine: Engine) -> None:
 def test_failed_savepoint_undoes_only_its_own_work(committing_engine: Engine) -> None:
     def fail_inside_a_savepoint(session: Session) -> None:
         with session.begin_nested():
-            UserRepository(session).create("undone", "undone@example.com", "pw")
+            UserRepository(session).create("undone", "undone@example.com", "password")
             raise RuntimeError("failure inside the savepoint")
 
     with get_session() as session:
         repository = UserRepository(session)
-        repository.create("kept", "kept@example.com", "pw")
+        repository.create("kept", "kept@example.com", "password")
         with pytest.raises(RuntimeError):
             fail_inside_a_savepoint(session)
-        repository.create("also-kept", "also-kept@example.com", "pw")
+        repository.create("also-kept", "also-kept@example.com", "password")
     with Session(committing_engine) as check:
         names = check.scalars(select(User.username).order_by(User.username)).all()
     assert names == ["also-kept", "kept"]

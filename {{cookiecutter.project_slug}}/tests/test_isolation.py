@@ -36,9 +36,9 @@ def count_users(session: Session) -> int:
 
 def test_code_under_test_commits_and_rolls_back(db_session: Session) -> None:
     with get_session() as session:
-        UserRepository(session).create("leak-a", "leak-a@example.com", "pw")
+        UserRepository(session).create("leak-a", "leak-a@example.com", "password")
     with pytest.raises(DuplicateError), get_session() as session:
-        UserRepository(session).create("leak-a", "leak-a@example.com", "pw")
+        UserRepository(session).create("leak-a", "leak-a@example.com", "password")
     db_session.add(user("leak-b"))
     db_session.commit()
     db_session.add(user("leak-b"))
@@ -100,7 +100,7 @@ def test_sessions_from_other_threads_are_refused(db_session: Session) -> None:
 
 def test_committing_engine_commits_for_real(committing_engine: Engine) -> None:
     with get_session() as session:
-        UserRepository(session).create("real", "real@example.com", "pw")
+        UserRepository(session).create("real", "real@example.com", "password")
     with Session(committing_engine) as other:  # another connection sees it
         assert count_users(other) == 1
 

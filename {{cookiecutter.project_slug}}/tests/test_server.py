@@ -40,14 +40,21 @@ def test_text_in_any_script_round_trips(db_session: Session) -> None:
 def test_driver_errors_tell_duplicates_from_other_violations(
     db_session: Session,
 ) -> None:
-    row = {"username": "twin", "email": "twin@example.com", "password_hash": "x"}
+    row = {
+        "username": "twin",
+        "username_key": "twin",
+        "email": "twin@example.com",
+        "password_hash": "x",
+    }
     db_session.execute(insert(User).values(row))
     with pytest.raises(IntegrityError) as duplicate, db_session.begin_nested():
         db_session.execute(insert(User).values(row))
     assert is_duplicate_key(duplicate.value)
     with pytest.raises(IntegrityError) as missing, db_session.begin_nested():
         db_session.execute(
-            insert(User).values(username="solo", email=None, password_hash="x")
+            insert(User).values(
+                username="solo", username_key="solo", email=None, password_hash="x"
+            )
         )
     assert not is_duplicate_key(missing.value)
 {%- if cookiecutter.database_backend == "postgresql" %}

@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters, profiles
 from sqlalchemy import URL, ClauseElement, Connection, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from {{ cookiecutter.package_name }} import security
 from {{ cookiecutter.package_name }}.errors import (
     DuplicateError,
     ValidationError,
@@ -43,6 +46,11 @@ MAX_PARAMETERS = 2100
 EMOJI = "\N{GRINNING FACE}"  # two UTF-16 code units
 #: The most emoji a 100-character username holds ({{ "UTF-16 code units on SQL Server" if mssql else "code points" }}).
 EMOJI_IN_100 = {{ 50 if mssql else 100 }}
+#: An Argon2id hash of "imported password" with the production parameters.
+HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$3kw9YydD+DifbAVo9mGAeA"
+    "$aivBXTjRfT9tUpiFASuUWjknWRI2WUX+arVK/f6+LTU"
+)
 
 
 @pytest.fixture
@@ -55,7 +63,7 @@ def add_users(repo: UserRepository, count: int) -> list[User]:
         {
             "username": f"user{i:04}",
             "email": f"user{i:04}@example.com",
-            "password_hash": "x",
+            "password_hash": HASH,
         }
         for i in range(count)
     ]
@@ -110,12 +118,13 @@ def test_create_and_find(repo: UserRepository) -> None:
 def test_duplicate_raises_the_projects_error_and_keeps_the_session(
     repo: UserRepository,
 ) -> None:
-    repo.create("ada", "ada@example.com", "pw")
+    repo.create("ada", "ada@example.com", "password")
     with pytest.raises(DuplicateError, match="already taken"):
-        repo.create("ada", "other@example.com", "pw")
+        repo.create("ada", "other@example.com", "password")
     with pytest.raises(DuplicateError):
-        repo.create("other", "ADA@example.com", "pw")
-    repo.create("grace", "grace@example.com", "pw")  # the transaction is still usable
+        repo.create("other", "ADA@example.com", "password")
+    # The transaction is still usable.
+    repo.create("grace", "grace@example.com", "password")
     assert repo.count() == 2
 
 
@@ -136,16 +145,16 @@ UNSTORABLE = ["nul\x00byte", "lone \udcff surrogate (an undecodable byte)"]
 def test_unstorable_text_is_refused_by_every_method(
     repo: UserRepository, bad: str
 ) -> None:
-    user = repo.create("owner", "owner@example.com", "pw")
+    user = repo.create("owner", "owner@example.com", "password")
     calls: list[Callable[[], object]] = [
-        lambda: repo.create(bad, "x@example.com", "pw"),
-        lambda: repo.create("x", bad + "@example.com", "pw"),
+        lambda: repo.create(bad, "x@example.com", "password"),
+        lambda: repo.create("x", bad + "@example.com", "password"),
         lambda: repo.get_by_username(bad),
         lambda: repo.get_by_email(bad),
         lambda: repo.search(bad),
         lambda: repo.set_bio(user.id, bad),
         lambda: repo.bulk_create(
-            [{"username": bad, "email": "y@example.com", "password_hash": "h"}]
+            [{"username": bad, "email": "y@example.com", "password_hash": HASH}]
         ),
     ]
     for call in calls:
@@ -159,7 +168,7 @@ def test_very_long_text_is_refused_or_stored_as_data(
 ) -> None:
     long = "ü" * 10_000
     with pytest.raises(ValidationError, match="longer than 100"):
-        repo.create(long, "long@example.com", "pw")
+        repo.create(long, "long@example.com", "password")
     # Longer than any column: nothing to find, and nothing is sent (Oracle
     # refuses a bind over 4,000 bytes: ORA-01461).
     with selects_sent(connection) as statements:
@@ -174,9 +183,162 @@ def test_very_long_text_is_refused_or_stored_as_data(
     assert user.check_password(long[:1000])
 
 
+class RecordingHasher(PasswordHasher):
+    """The suite's cheap hasher, recording the hash each check is made against."""
+
+    def __init__(self) -> None:
+        cheapest = profiles.CHEAPEST
+        super().__init__(
+            cheapest.time_cost,
+            cheapest.memory_cost,
+            cheapest.parallelism,
+            cheapest.hash_len,
+            cheapest.salt_len,
+        )
+        self.checked: list[str] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.checked.append(hash if isinstance(hash, str) else hash.decode())
+        return super().verify(hash, password)
+
+
+@pytest.fixture
+def hasher(monkeypatch: pytest.MonkeyPatch) -> RecordingHasher:
+    recording = RecordingHasher()
+    monkeypatch.setattr(security, "password_hasher", recording)
+    return recording
+
+
+def test_authenticate_checks_the_password(
+    repo: UserRepository, hasher: RecordingHasher
+) -> None:
+    ada = repo.create("ada", "ada@example.com", "correct horse")
+    assert repo.authenticate("ada", "correct horse") is ada
+    assert repo.authenticate("ada", "wrong horse") is None
+    ada.active = False
+    assert repo.authenticate("ada", "correct horse") is None
+
+
+@pytest.mark.parametrize("username", ["nobody", "x" * 10_000, "nul\x00"])
+def test_authenticate_does_the_same_work_for_unknown_usernames(
+    repo: UserRepository, hasher: RecordingHasher, username: str
+) -> None:
+    ada = repo.create("ada", "ada@example.com", "correct horse")
+    assert repo.authenticate("ada", "wrong horse") is None
+    assert repo.authenticate(username, "correct horse") is None
+    assert repo.authenticate(username, "other horse") is None
+    real, dummy, again = hasher.checked
+    # One Argon2 check each, with the same parameters: the same time taken.
+    assert real == ada.password_hash
+    assert dummy != real
+    assert extract_parameters(dummy) == extract_parameters(real)
+    assert again == dummy  # the dummy hash is made once
+
+
+def test_authenticate_upgrades_an_outdated_hash(
+    repo: UserRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = repo.create("ada", "ada@example.com", "correct horse")
+    old_hash = ada.password_hash
+    stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    monkeypatch.setattr(security, "password_hasher", stronger)
+    assert repo.authenticate("ada", "correct horse") is ada
+    repo.session.flush()
+    repo.session.expire_all()
+    assert ada.password_hash != old_hash
+    assert not security.needs_rehash(ada.password_hash)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("admin", "Admin"),
+        ("admin", "ADMIN"),
+        ("admin", "\uff41dmin"),  # a fullwidth "a"
+        ("admin", "\uff41\uff44\uff4d\uff49\uff4e"),  # all fullwidth
+        ("fine", "\ufb01ne"),  # the "fi" ligature
+        ("Zo\u00eb", "Zoe\u0308"),  # a precomposed and a combining diaeresis
+        ("stra\u00dfe", "STRASSE"),  # sharp s folds to "ss"
+        ("\u0418\u0432\u0430\u043d", "\u0418\u0412\u0410\u041d"),  # Иван, ИВАН
+    ],
+)
+def test_usernames_that_normalise_alike_are_one_name(
+    repo: UserRepository, first: str, second: str
+) -> None:
+    user = repo.create(first, "first@example.com", "password")
+    with pytest.raises(DuplicateError):
+        repo.create(second, "second@example.com", "password")
+    duplicate: NewUser = {
+        "username": second,
+        "email": "bulk@example.com",
+        "password_hash": HASH,
+    }
+    with pytest.raises(DuplicateError):
+        repo.bulk_create([duplicate])
+    repo.session.expire_all()
+    assert repo.get_by_username(second) is user
+    assert repo.get_by_username(first) is user
+    assert user.username == first  # kept as typed
+    assert repo.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("adm\u0456n", "mixes letters of Cyrillic, Latin"),  # a Cyrillic i
+        ("\u0430dmin", "mixes letters of Cyrillic, Latin"),  # a Cyrillic a
+        ("payp\u03b1l", "mixes letters of Greek, Latin"),  # a Greek alpha
+        ("admin\u200b", "U+200B"),  # zero-width space
+        ("ad\u200dmin", "U+200D"),  # zero-width joiner
+        ("\u202eadmin", "U+202E"),  # right-to-left override
+        ("admin\u2066", "U+2066"),  # left-to-right isolate
+        ("\ufeffadmin", "U+FEFF"),  # byte order mark
+        ("ad\x07min", "U+0007"),  # a control character
+        ("ad\nmin", "U+000A"),
+        ("\ue000admin", "U+E000"),  # private use
+    ],
+)
+def test_invisible_and_mixed_script_usernames_are_refused(
+    repo: UserRepository, username: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        repo.create(username, "x@example.com", "password")
+    row: NewUser = {
+        "username": username,
+        "email": "y@example.com",
+        "password_hash": HASH,
+    }
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        repo.bulk_create([row])
+    assert repo.count() == 0
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "\u540d\u524d",  # 名前 (Han)
+        "\u0418\u0432\u0430\u043d",  # Иван (Cyrillic)
+        "\u0645\u0631\u064a\u0645",  # مريم (Arabic)
+        "\u5c71\u7530\u305f\u308d\u3046",  # 山田たろう (Han and Hiragana)
+        "\uae40\ubbfc\uc900 Kim",  # 김민준 Kim (Hangul and Latin)
+        "\u0391\u03b8\u03b7\u03bd\u03ac-2",  # Αθηνά-2 (Greek)
+        "Jos\u00e9.Garc\u00eda_1815",
+        "O'Brien",
+    ],
+)
+def test_names_in_one_script_or_a_usual_mix_are_accepted(
+    repo: UserRepository, username: str
+) -> None:
+    user = repo.create(username, "x@example.com", "password")
+    repo.session.expire_all()
+    assert user.username == username
+    assert repo.get_by_username(username) is user
+    assert repo.get_by_username(username.upper()) is user
+
+
 def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) -> None:
     longest = "ü" * 100
-    user = repo.create(longest, "x" * 243 + "@example.com", "pw")
+    user = repo.create(longest, "x" * 243 + "@example.com", "password")
     assert repo.get_by_username(longest) is user
     assert repo.get_by_email(user.email) is user
     assert repo.search(longest) == [user]
@@ -185,20 +347,20 @@ def test_lookups_find_the_longest_values_a_column_holds(repo: UserRepository) ->
 
 def test_emoji_are_stored_up_to_the_columns_length(repo: UserRepository) -> None:
     username, bio = EMOJI * EMOJI_IN_100, EMOJI * EMOJI_IN_100 * 10
-    user = repo.create(username, "emoji@example.com", "pw", bio=bio)
+    user = repo.create(username, "emoji@example.com", "password", bio=bio)
     repo.session.expire_all()  # read back from the database
     assert user.username == username
     assert user.profile is not None
     assert user.profile.bio == bio
     with pytest.raises(ValidationError, match="longer than 100"):
-        repo.create(username + EMOJI, "emoji2@example.com", "pw")
+        repo.create(username + EMOJI, "emoji2@example.com", "password")
 
 
 def test_search_treats_wildcards_literally(repo: UserRepository) -> None:
-    repo.create("100%_sure", "a@example.com", "pw")
-    repo.create("1000 sure", "b@example.com", "pw")
-    repo.create("[a]bc", "c@example.com", "pw")
-    repo.create("abc", "d@example.com", "pw")
+    repo.create("100%_sure", "a@example.com", "password")
+    repo.create("1000 sure", "b@example.com", "password")
+    repo.create("[a]bc", "c@example.com", "password")
+    repo.create("abc", "d@example.com", "password")
     assert [u.username for u in repo.search("0%_")] == ["100%_sure"]
     assert [u.username for u in repo.search("0_")] == []
     assert len(repo.search("sure")) == 2
@@ -247,7 +409,7 @@ def test_profiles_load_in_one_query(
     repo: UserRepository, connection: Connection
 ) -> None:
     for i in range(5):
-        repo.create(f"writer{i}", f"writer{i}@example.com", "pw", bio=f"bio {i}")
+        repo.create(f"writer{i}", f"writer{i}@example.com", "password", bio=f"bio {i}")
     repo.session.commit()
     repo.session.expunge_all()
     with selects_sent(connection) as statements:
@@ -258,7 +420,7 @@ def test_profiles_load_in_one_query(
 
 
 def test_set_bio_creates_then_updates(repo: UserRepository) -> None:
-    user = repo.create("ada", "ada@example.com", "pw")
+    user = repo.create("ada", "ada@example.com", "password")
     assert repo.set_bio(user.id, "first").bio == "first"
     assert repo.set_bio(user.id, "second").bio == "second"
     with pytest.raises(ValidationError):
@@ -268,7 +430,7 @@ def test_set_bio_creates_then_updates(repo: UserRepository) -> None:
 def test_empty_text_is_stored_alike_on_every_database(repo: UserRepository) -> None:
     """Oracle stores "" as NULL: an empty bio is None everywhere, and an empty
     required value is refused everywhere rather than failing on Oracle alone."""
-    user = repo.create("ada", "ada@example.com", "pw", bio="")
+    user = repo.create("ada", "ada@example.com", "password", bio="")
     repo.set_bio(user.id, "first")
     repo.set_bio(user.id, "")
     repo.session.expire_all()  # read back from the database
@@ -277,7 +439,7 @@ def test_empty_text_is_stored_alike_on_every_database(repo: UserRepository) -> N
     with pytest.raises(ValidationError, match="password_hash must not be empty"):
         repo.bulk_create([empty_hash])
     with pytest.raises(ValidationError, match="username must not be empty"):
-        repo.create("", "y@example.com", "pw")
+        repo.create("", "y@example.com", "password")
     assert repo.count() == 1
 
 
@@ -287,7 +449,7 @@ def test_list_usernames_selects_one_column(repo: UserRepository) -> None:
 
 
 def test_delete(repo: UserRepository) -> None:
-    user = repo.create("ada", "ada@example.com", "pw", bio="gone soon")
+    user = repo.create("ada", "ada@example.com", "password", bio="gone soon")
     assert repo.delete(user.id)
     assert not repo.delete(user.id)
     assert repo.count() == 0
@@ -295,7 +457,7 @@ def test_delete(repo: UserRepository) -> None:
 
 def test_bulk_create_inserts_every_row(repo: UserRepository) -> None:
     rows: list[NewUser] = [
-        {"username": f"bulk{i}", "email": f"bulk{i}@example.com", "password_hash": "h"}
+        {"username": f"bulk{i}", "email": f"bulk{i}@example.com", "password_hash": HASH}
         for i in range(2500)
     ]
     assert repo.bulk_create(rows) == 2500
@@ -307,10 +469,10 @@ def test_bulk_create_inserts_every_row(repo: UserRepository) -> None:
 
 
 def test_bulk_create_is_all_or_nothing(repo: UserRepository) -> None:
-    repo.create("taken", "taken@example.com", "pw")
+    repo.create("taken", "taken@example.com", "password")
     rows: list[NewUser] = [
-        {"username": "fresh", "email": "fresh@example.com", "password_hash": "h"},
-        {"username": "taken", "email": "again@example.com", "password_hash": "h"},
+        {"username": "fresh", "email": "fresh@example.com", "password_hash": HASH},
+        {"username": "taken", "email": "again@example.com", "password_hash": HASH},
     ]
     with pytest.raises(DuplicateError):
         repo.bulk_create(rows)
@@ -320,7 +482,44 @@ def test_bulk_create_is_all_or_nothing(repo: UserRepository) -> None:
 
 def test_bulk_create_validates_rows(repo: UserRepository) -> None:
     with pytest.raises(ValidationError):
-        repo.bulk_create([{"username": "ok", "email": "nope", "password_hash": "h"}])
+        repo.bulk_create([{"username": "ok", "email": "nope", "password_hash": HASH}])
+
+
+@pytest.mark.parametrize(
+    ("password_hash", "message"),
+    [
+        ("hunter2", "not an Argon2id hash"),
+        ("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", "Argon2id"),
+        (HASH.replace("argon2id", "argon2i"), "not an Argon2id hash"),
+        (HASH.replace("v=19", "v=16"), "not an Argon2id hash"),
+        (HASH + "\n", "not an Argon2id hash"),
+        (HASH.replace("m=65536", "m=1048576"), "memory cost of 1048576"),  # 1 GiB
+        (HASH.replace("t=3", "t=100"), "time cost of 100"),
+        (HASH.replace("p=4", "p=255"), "parallelism of 255"),
+    ],
+)
+def test_bulk_create_refuses_hashes_out_of_format_or_bounds(
+    repo: UserRepository, password_hash: str, message: str
+) -> None:
+    rows: list[NewUser] = [
+        {"username": "fine", "email": "fine@example.com", "password_hash": HASH},
+        {"username": "bad", "email": "bad@example.com", "password_hash": password_hash},
+    ]
+    with pytest.raises(ValidationError, match=message):
+        repo.bulk_create(rows)
+    assert repo.count() == 0
+
+
+def test_bulk_created_users_sign_in_with_the_imported_hash(
+    repo: UserRepository,
+) -> None:
+    repo.bulk_create(
+        [{"username": "imported", "email": "imp@example.com", "password_hash": HASH}]
+    )
+    user = repo.get_by_username("imported")
+    assert user is not None
+    assert user.check_password("imported password")
+    assert not user.check_password("imported passwore")
 
 
 def test_set_active_updates_in_one_statement(repo: UserRepository) -> None:

@@ -27,6 +27,7 @@ def upgrade() -> None:
         "users",
         sa.Column("id", BIG_INTEGER, sa.Identity(always=False), nullable=False),
         sa.Column("username", sa.{{ string }}(length=100), nullable=False),
+        sa.Column("username_key", sa.{{ string }}(length=200), nullable=False),
         sa.Column("email", sa.{{ string }}(length=255), nullable=False),
         sa.Column("password_hash", sa.{{ string }}(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -36,6 +37,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+        sa.UniqueConstraint("username_key", name=op.f("uq_users_username_key")),
     )
 
 

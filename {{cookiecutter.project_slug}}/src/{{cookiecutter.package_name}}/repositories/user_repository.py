@@ -16,12 +16,15 @@ from sqlalchemy import CursorResult, Update, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from .. import security
 from ..errors import DuplicateError, ValidationError, translate
 from ..models import Profile, User
 from ..models.types import utc_now
 from ..models.user import (
     EMAIL_MAX_LENGTH,
+    USERNAME_KEY_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
+    username_key,
     validate_email,
     validate_password_hash,
     validate_username,
@@ -43,7 +46,12 @@ _LIKE_SPECIAL = frozenset(LIKE_ESCAPE + "%_[")
 
 
 class NewUser(TypedDict):
-    """One row for `bulk_create`: the password is already hashed (e.g. imported)."""
+    """One row for `bulk_create`: the password is already hashed (e.g. imported).
+
+    The hash must be Argon2id with parameters within bounds
+    (`security.check_imported_hash`); import other hashes by asking their users
+    to set a new password.
+    """
 
     username: str
     email: str
@@ -92,15 +100,41 @@ class UserRepository:
         )
 
     def get_by_username(self, username: str) -> User | None:
-        """The user with this username, or None.
+        """The user whose username normalises as `username` does, or None.
 
+        "Ada", "ada" and "ada" in fullwidth letters find the same user
+        (`username_key`).
         A username longer than the column holds is not looked up: no row can
         have it (and Oracle would refuse a bind over 4,000 bytes).
         """
-        username = storable_text("username", username)
+        username = storable_text("username", username).strip()
         if column_length(username) > USERNAME_MAX_LENGTH:
             return None
-        return self.session.scalar(select(User).where(User.username == username))
+        key = username_key(username)
+        if column_length(key) > USERNAME_KEY_MAX_LENGTH:
+            return None
+        return self.session.scalar(select(User).where(User.username_key == key))
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The active user with this username and password, or None.
+
+        When no user has `username`, the password is still checked, against
+        a dummy hash with the same parameters (`security.verify_dummy`), so the
+        time the answer takes does not tell whether the username exists. A
+        successful check may replace an outdated hash (`User.check_password`):
+        commit to save it. Signing up still says when a username is taken (see
+        the README on that trade-off).
+        """
+        try:
+            user = self.get_by_username(username)
+        except ValidationError:  # no such username can be stored
+            user = None
+        if user is None:
+            security.verify_dummy(password)
+            return None
+        if user.check_password(password) and user.active:
+            return user
+        return None
 
     def get_by_email(self, email: str) -> User | None:
         """The user with this e-mail address (any letter case), or None.
@@ -219,7 +253,9 @@ class UserRepository:
         runs it as a Core INSERT, without the ORM's per-row bookkeeping, and
         every row gets the same created_at and updated_at, the time of the
         call. All rows go in, or none: a taken username or e-mail raises
-        DuplicateError.
+        DuplicateError, and a row that is not valid (a `password_hash` that is
+        not an Argon2id hash within bounds, for one) ValidationError, before
+        anything is sent.
 
         Each batch stays within the database's limit on parameters per
         statement: SQLAlchemy splits a multi-row INSERT at the dialect's
@@ -288,10 +324,14 @@ def _page_size(size: int) -> int:
 
 
 def _new_user_row(user: NewUser, now: datetime) -> dict[str, Any]:
+    username = validate_username(user["username"])
     return {
-        "username": validate_username(user["username"]),
+        "username": username,
+        "username_key": username_key(username),
         "email": validate_email(user["email"]),
-        "password_hash": validate_password_hash(user["password_hash"]),
+        "password_hash": security.check_imported_hash(
+            validate_password_hash(user["password_hash"])
+        ),
         "active": user.get("active", True),
         # Given here, the columns' defaults (a Python call per row) are skipped.
         "created_at": now,
