@@ -6,8 +6,9 @@ suite runs on SQLite; `--require-db` (or CI=true) makes that an error instead.
 """
 
 from __future__ import annotations
-{%- if cookiecutter.database_backend == "postgresql" %}
 
+import traceback
+{%- if cookiecutter.database_backend == "postgresql" %}
 from datetime import UTC, datetime
 {%- endif %}
 
@@ -16,7 +17,9 @@ from sqlalchemy import Engine, insert, select{% if cookiecutter.database_backend
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from {{ cookiecutter.package_name }}.errors import is_duplicate_key
+from {{ cookiecutter.package_name }} import security
+from {{ cookiecutter.package_name }}.errors import DataLayerError, is_duplicate_key
+from {{ cookiecutter.package_name }}.infra.database import get_session
 from {{ cookiecutter.package_name }}.models import User
 
 pytestmark = pytest.mark.server
@@ -76,3 +79,26 @@ def test_timestamps_keep_the_instant_in_any_time_zone(db_session: Session) -> No
     shown = db_session.scalar(text("SELECT created_at::text FROM users"))
     assert shown == "2030-01-02 12:04:05.678901+09"
 {%- endif %}
+
+
+def test_a_too_long_value_is_refused_without_the_rows_values(
+    db_session: Session,
+) -> None:
+    """The error for a value too long for its column, formatted with its
+    traceback, carries none of the row's values (SQLite does not enforce
+    lengths: only a server shows this; see also test_error_privacy.py)."""
+    password_hash = security.hash_password("stored password 7f3e")
+    long_name = "too-long-7f3e-" + "x" * 200
+    with pytest.raises(DataLayerError) as raised, get_session() as session:
+        session.execute(
+            insert(User).values(
+                username=long_name,
+                username_key=long_name,
+                email="long-7f3e@example.com",
+                password_hash=password_hash,
+            )
+        )
+    shown = "".join(traceback.format_exception(raised.value))
+    for value in (password_hash, long_name[:20], "long-7f3e@example.com"):
+        assert value not in shown
+    assert raised.value.__cause__ is None
