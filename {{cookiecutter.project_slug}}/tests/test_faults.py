@@ -29,6 +29,7 @@ import pytest
 from sqlalchemy import {% if proxy %}URL, {% endif %}Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from {{ cookiecutter.package_name }} import security
 from {{ cookiecutter.package_name }}.errors import (
 {%- if proxy %}
     CommitOutcomeUnknownError,
@@ -257,12 +258,14 @@ def test_lost_commit_reply_is_never_retried(
 def test_lost_commit_reply_of_a_bulk_insert_is_never_retried(
     proxy: CuttingProxy, committing_engine: Engine
 ) -> None:
+    password_hash = security.hash_password("bulk password")  # what bulk_create takes
+
     def insert_batch(batch: int) -> int:
         rows: list[NewUser] = [
             {
                 "username": f"b{batch}-{n}",
                 "email": f"b{batch}-{n}@example.com",
-                "password_hash": "x",
+                "password_hash": password_hash,
             }
             for n in range(100)
         ]

@@ -18,7 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from {{ cookiecutter.package_name }} import security
-from {{ cookiecutter.package_name }}.errors import DataLayerError, is_duplicate_key
+from {{ cookiecutter.package_name }}.errors import (
+    DataLayerError,
+    is_duplicate_key,
+)
 from {{ cookiecutter.package_name }}.infra.database import get_session
 from {{ cookiecutter.package_name }}.models import User
 
