@@ -29,7 +29,9 @@ import pytest
 from sqlalchemy import {% if proxy %}URL, {% endif %}Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+{% if proxy -%}
 from {{ cookiecutter.package_name }} import security
+{% endif -%}
 from {{ cookiecutter.package_name }}.errors import (
 {%- if proxy %}
     CommitOutcomeUnknownError,
