@@ -26,6 +26,7 @@ from conftest import (
     Renderer,
     missing,
 )
+from walks import app_login
 
 ALWAYS = [
     "pyproject.toml",
@@ -327,7 +328,7 @@ def test_github_workflow_tests_against_the_server(
     if backend == "postgresql":  # the application's role, as docker/initdb/ makes it
         assert commands[4] == "sh docker/initdb/create-test-database.sh"
         commands.pop(4)
-    assert commands[4] == "uv run python scripts/wait_for_database.py"
+    assert commands[4].startswith("uv run python scripts/wait_for_database.py")
     assert "uv run alembic upgrade head && uv run alembic check" in commands[5]
     assert commands[-1] == "uv run pytest --require-db --faults"
     if not facts.get("ci_odbc_url"):
@@ -392,7 +393,11 @@ def test_ci_url_parses_to_the_service(backend: str) -> None:
     facts = CONTEXT["_backends"][backend]
     url = make_url(facts["ci_url"].replace("{host}", "db"))
     assert (url.host, url.port) == ("db", facts["port"])
-    assert url.password in facts["ci_env"].values()
+    if app_login(facts, facts["ci_env"]) is not None:
+        assert url.password in facts["ci_env"].values()
+    else:  # SQL Server: CI creates the application's login as sa
+        assert url.username != "sa"
+        assert url.password not in facts["ci_env"].values()
     # Where the first job uses another driver, a second one runs the default.
     assert bool(facts.get("ci_odbc_url")) == (url.drivername != facts["drivername"])
     if facts.get("ci_odbc_url"):
@@ -444,37 +449,59 @@ def test_env_example_passwords_start_the_container(
     example = (project / ".env.example").read_text()
     password = re.search(r"^DB_PASSWORD=(.*)$", example, re.MULTILINE)
     assert password is not None
-    if backend == "mssql":
+    if backend == "mssql":  # the application's login and sa: both policed
+        root = re.search(r"^DB_ROOT_PASSWORD=(.*)$", example, re.MULTILINE)
+        assert root is not None
         assert sa_password_policy(password[1])
+        assert sa_password_policy(root[1])
         assert "An example to change" in example
     assert not sa_password_policy("change-me")
     # Compose expands $ in .env, the application does not: said where it matters.
     assert ("docker compose" in example and "'pa$word'" in example) == compose
 
 
-def test_mssql_databases_get_the_collation_and_row_versioning(tmp_path: Path) -> None:
-    """The compose db-init command, run with a stand-in sqlcmd: what it sends."""
+def test_mssql_db_init_creates_the_login_and_the_databases_it_owns(
+    tmp_path: Path,
+) -> None:
+    """The compose db-init command, with a stand-in sqlcmd: as sa, it creates
+    the application's login (dbcreator, no sysadmin) and both databases, with
+    the collation and row versioning, owned by that login."""
     facts = CONTEXT["_backends"]["mssql"]
-    log = tmp_path / "sent"
-    sqlcmd = tmp_path / "sqlcmd"
-    sqlcmd.write_text(
-        f'#!/bin/sh\nfor a; do q=$a; done\nprintf "%s\\n" "$q" >> {log}\n'
-    )
-    sqlcmd.chmod(0o755)
-    command = facts["init_command"].replace(
-        "/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd)
-    )
-    env = {"PATH": "/usr/bin:/bin", "DB_NAME": "shop", "MSSQL_SA_PASSWORD": "x"}
-    subprocess.run(["/bin/sh", "-c", command], env=env, check=True)
+    sqlcmd = stand_in(tmp_path, "sqlcmd")
+    init = facts["init_command"].replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
+    env = {
+        "MSSQL_SA_PASSWORD": "Sa-passw0rd",
+        "DB_NAME": "shop",
+        "DB_USER": "shop_app",
+        "DB_PASSWORD": "It's-0-$(x)",
+    }
+    done = run_script(init, env)
+    assert done.returncode == 0, done.stderr
+    sent = (tmp_path / "sqlcmd.stdin").read_text()
+    assert "-x" in (tmp_path / "sqlcmd.argv").read_text().split()  # no $(x) expansion
     collation = facts["create_database_options"]
     assert collation == "COLLATE Latin1_General_100_CI_AS_SC_UTF8"
-    assert log.read_text().splitlines() == [
-        f"IF DB_ID('{name}') IS NULL CREATE DATABASE [{name}] {collation}; "
-        f"IF (SELECT is_read_committed_snapshot_on FROM sys.databases "
-        f"WHERE name = '{name}') = 0 "
-        f"ALTER DATABASE [{name}] SET READ_COMMITTED_SNAPSHOT ON"
-        for name in ("shop", "shop_test")
+    expected = [
+        "IF SUSER_ID(N'shop_app') IS NULL"
+        " CREATE LOGIN [shop_app] WITH PASSWORD = N'It''s-0-$(x)';",
+        "ALTER SERVER ROLE dbcreator ADD MEMBER [shop_app];",
     ]
+    for name in ("shop", "shop_test"):
+        expected += [
+            f"IF DB_ID(N'{name}') IS NULL CREATE DATABASE [{name}] {collation};",
+            "IF (SELECT is_read_committed_snapshot_on FROM sys.databases WHERE "
+            f"name = N'{name}') = 0 ALTER DATABASE [{name}] SET READ_COMMITTED_SNAPSHOT ON;",
+            f"ALTER AUTHORIZATION ON DATABASE::[{name}] TO [shop_app];",
+        ]
+    lines = sent.splitlines()
+    assert set(expected) <= set(lines), sent
+    assert "sysadmin" not in sent
+    # Each database exists before its options and owner are set.
+    for name in ("shop", "shop_test"):
+        created = lines.index(expected[2 if name == "shop" else 5])
+        assert lines.index("GO", created) < lines.index(
+            f"ALTER AUTHORIZATION ON DATABASE::[{name}] TO [shop_app];"
+        )
 
 
 @pytest.mark.parametrize(
@@ -856,26 +883,38 @@ def test_mssql_init_command_refuses_names_and_hides_the_password(
     tmp_path: Path,
 ) -> None:
     """The compose db-init command and the healthcheck, with a stand-in
-    sqlcmd: the sa password travels in SQLCMDPASSWORD, never in argv, and a
-    name that would need quoting is refused before sqlcmd runs."""
+    sqlcmd: the passwords travel in SQLCMDPASSWORD and on stdin, never in
+    argv, and a name that would need quoting, or `sa` as the application's
+    login, is refused before sqlcmd runs."""
     facts = CONTEXT["_backends"]["mssql"]
     sqlcmd = stand_in(tmp_path, "sqlcmd")
     password = "Sa-passw0rd-" + secrets.token_hex(4)
-    env = {"MSSQL_SA_PASSWORD": password}
+    app_password = "App-passw0rd-" + secrets.token_hex(4)
+    env = {
+        "MSSQL_SA_PASSWORD": password,
+        "DB_USER": "shop",
+        "DB_PASSWORD": app_password,
+    }
     for script in (facts["init_command"], facts["healthcheck"]):
         script = script.replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
         done = run_script(script, {**env, "DB_NAME": "shop"})
         assert done.returncode == 0, done.stderr
-    assert password not in (tmp_path / "sqlcmd.argv").read_text()
+    argv = (tmp_path / "sqlcmd.argv").read_text()
+    assert password not in argv
+    assert app_password not in argv
     assert (tmp_path / "sqlcmd.env").read_text().count(
         f"SQLCMDPASSWORD={password}\n"
-    ) == 3  # two databases, one healthcheck
+    ) == 2  # db-init, healthcheck
     (tmp_path / "sqlcmd.argv").unlink()
     init = facts["init_command"].replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
-    for hostile in HOSTILE_NAMES:
-        done = run_script(init, {**env, "DB_NAME": hostile})
-        assert done.returncode != 0, hostile
-        assert "DB_NAME: use letters, digits and _ only" in done.stderr
+    for variable in ("DB_NAME", "DB_USER"):
+        for hostile in HOSTILE_NAMES:
+            done = run_script(init, {**env, "DB_NAME": "shop", variable: hostile})
+            assert done.returncode != 0, hostile
+            assert f"{variable}: use letters, digits and _ only" in done.stderr
+    for administrator in ("sa", "SA"):
+        done = run_script(init, {**env, "DB_NAME": "shop", "DB_USER": administrator})
+        assert "DB_USER: the application's own login, not sa" in done.stderr
     assert not (tmp_path / "sqlcmd.argv").exists(), "sqlcmd ran"
 
 

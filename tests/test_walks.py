@@ -501,6 +501,10 @@ def test_readme_creates_before_it_connects(render: Renderer, backend: str) -> No
     assert started
 
 
+#: The servers' administrators, whose logins the application must not use.
+ADMINISTRATORS = {"sa", "postgres", "root", "sys", "system"}
+
+
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 @pytest.mark.parametrize("provider", ["github", "gitlab"])
 def test_ci_creates_and_waits_before_it_connects(
@@ -528,8 +532,10 @@ def test_ci_creates_and_waits_before_it_connects(
             url.database if facts["test_database_part"] == "database" else url.username
         )
         created = set(login.databases) if login else set()
-        # The logins the service has: the image's, or (SQL Server) its `sa`.
-        users = {login.user} if login else set() if app else {url.username}
+        # The logins the service has: the image's, or (SQL Server) `sa` alone.
+        users = {login.user} if login else set() if app else {"sa"}
+        # The application never logs in as the server's administrator.
+        assert url.username not in ADMINISTRATORS, f"{name} logs in as {url.username}"
         # GitHub starts the steps once the service's healthcheck passes.
         ready = provider == "github"
         waited = False
@@ -542,6 +548,10 @@ def test_ci_creates_and_waits_before_it_connects(
             elif step.runs("pg_isready"):
                 ready = True
             elif step.runs("scripts/wait_for_database.py"):
+                if "--create-login" in step.words:  # as sa, with DB_ROOT_PASSWORD
+                    assert "sa" in users
+                    assert "DB_ROOT_PASSWORD" in {*step.env, *step.command.split("=")}
+                    users.add(str(url.username))
                 assert url.username in users, f"{step.where}: no login yet"
                 waited = ready = True
                 if facts["admin_database"]:  # it creates the test database

@@ -8,6 +8,7 @@ import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 {% elif cookiecutter.database_backend == "mysql" -%}
 import ssl

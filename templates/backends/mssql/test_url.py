@@ -150,41 +150,92 @@ def test_the_suites_database_checks_give_up_after_the_login_timeout(
     assert testing.connect_args(make_url(url)) == login_timeout
 
 
-def test_test_database_is_created_with_its_collation_and_row_versioning(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    url = make_url("mssql+pymssql://sa:s3cret@db.internal:1433/orders-test")
-    sent: list[str] = []
-    admin_engines: list[tuple[URL, dict[str, Any]]] = []
+@dataclass
+class AdminServer:
+    """A stand-in for the server `testing` administers: the engines it
+    creates (URL, options) and what it sends (SQL, bound values)."""
 
-    class Connection:
-        dialect = url.get_dialect()()
+    engines: list[tuple[URL, dict[str, Any]]] = field(default_factory=list)
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-        def exec_driver_sql(self, statement: str) -> None:
-            sent.append(statement)
+    def create_engine(self, url: URL, **options: Any) -> Any:
+        server = self
 
-    class Engine:
-        @contextmanager
-        def connect(self) -> Iterator[Connection]:
-            yield Connection()
+        class Connection:
+            dialect = url.get_dialect()()
 
-        def dispose(self) -> None:
-            pass
+            def exec_driver_sql(self, statement: str) -> None:
+                server.sent.append((statement, {}))
 
-    def create_engine(admin_url: URL, **options: Any) -> Engine:
-        admin_engines.append((admin_url, options))
+            def execute(self, statement: Any, values: dict[str, Any]) -> None:
+                server.sent.append((str(statement), values))
+
+        class Engine:
+            @contextmanager
+            def connect(self) -> Iterator[Connection]:
+                yield Connection()
+
+            def dispose(self) -> None:
+                pass
+
+        self.engines.append((url, options))
         return Engine()
 
+
+@pytest.fixture
+def admin_server(monkeypatch: pytest.MonkeyPatch) -> AdminServer:
+    server = AdminServer()
     monkeypatch.setattr(testing, "_connects", lambda _url: False)
-    monkeypatch.setattr(testing, "create_engine", create_engine)
+    monkeypatch.setattr(testing, "create_engine", server.create_engine)
+    return server
+
+
+def test_test_database_is_created_with_its_collation_and_row_versioning(
+    admin_server: AdminServer,
+) -> None:
+    url = make_url("mssql+pymssql://app:s3cret@db.internal:1433/orders-test")
     testing.ensure_database(url)
-    assert sent == [
-        "CREATE DATABASE [orders-test] COLLATE Latin1_General_100_CI_AS_SC_UTF8",
-        "ALTER DATABASE [orders-test] SET READ_COMMITTED_SNAPSHOT ON",
+    assert admin_server.sent == [
+        ("CREATE DATABASE [orders-test] COLLATE Latin1_General_100_CI_AS_SC_UTF8", {}),
+        ("ALTER DATABASE [orders-test] SET READ_COMMITTED_SNAPSHOT ON", {}),
     ]
-    [(admin_url, options)] = admin_engines
+    [(admin_url, options)] = admin_server.engines
     assert admin_url.database == "master"
     assert options["connect_args"] == {"login_timeout": 5}
+
+
+def test_ci_creates_the_login_as_sa_with_bound_values(
+    admin_server: AdminServer,
+) -> None:
+    """The login and its password reach the server as bound values, which it
+    quotes itself: no quote, bracket or $ in them can change the SQL."""
+    login, password = "app]; DROP LOGIN sa; --", "It's-0-]$(x)"
+    url = URL.create("mssql+pyodbc", login, password, "db.internal", 1433, "app_test")
+    testing.ensure_login(url, "Sa-passw0rd")
+    [(statement, values)] = admin_server.sent
+    assert values == {"login": login, "password": password}
+    assert password not in statement
+    assert "QUOTENAME(@login)" in statement
+    assert "QUOTENAME(@password, N'''')" in statement
+    assert "ALTER SERVER ROLE dbcreator ADD MEMBER" in statement
+    assert "sysadmin" not in statement
+    [(admin_url, options)] = admin_server.engines
+    assert (admin_url.username, admin_url.password) == ("sa", "Sa-passw0rd")
+    assert admin_url.database == "master"
+    assert options["isolation_level"] == "AUTOCOMMIT"
+    assert options["connect_args"] == {"timeout": 5}  # pyodbc's login timeout
+
+
+def test_a_login_quotename_cannot_take_is_refused_before_connecting(
+    admin_server: AdminServer,
+) -> None:
+    """Past 128 characters QUOTENAME returns NULL, and EXEC (NULL) does
+    nothing: such a login would silently not be created."""
+    url = make_url("mssql+pymssql://app@db.internal/app_test")
+    for too_long in (url.set(password="x" * 129), url.set(username="a" * 129)):
+        with pytest.raises(testing.DatabaseCreationError, match="128"):
+            testing.ensure_login(too_long, "Sa-passw0rd")
+    assert admin_server.engines == []
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 {% if db.server -%}
-from sqlalchemy import URL, create_engine, make_url
+from sqlalchemy import URL, create_engine, make_url{{ ", text" if cookiecutter.database_backend == "mssql" }}
 {% if db.admin_database -%}
 from sqlalchemy.exc import DBAPIError
 {% endif -%}
@@ -243,4 +243,5 @@ def ensure_database(url: URL) -> None:
                 ) from None
     finally:
         admin.dispose()
+{%- include "backends/" ~ cookiecutter.database_backend ~ "/testing.py" ignore missing %}
 {%- endif %}
