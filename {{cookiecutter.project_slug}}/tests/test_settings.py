@@ -212,6 +212,23 @@ SERVER_PARTS = {
 
 
 {% filter trim %}{% include "backends/" ~ cookiecutter.database_backend ~ "/test_url.py" %}{% endfilter %}
+{%- if db.extra_settings | selectattr("name", "equalto", "db_sslmode") | list %}
+
+
+@pytest.mark.parametrize(("environment", "message"), REFUSED_TLS_SETTINGS)
+def test_tls_settings_that_cannot_work_are_refused_in_one_line(
+    environment: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        get_db_url(Settings.from_env(environment, None))
+    assert "\n" not in str(refused.value)
+
+
+def test_database_url_keeps_its_own_tls_options() -> None:
+    environment = {"DATABASE_URL": TLS_DATABASE_URL, "DB_SSLMODE": "disable"}
+    url = get_db_url(Settings.from_env(environment, None))
+    assert dict(url.query) == TLS_DATABASE_URL_OPTIONS
+{%- endif %}
 
 
 def test_password_with_special_characters_survives_the_url(tmp_path: Path) -> None:
