@@ -418,7 +418,7 @@ class Server:
 
 def bare_cookiecutter(work: Path) -> list[str] | None:
     """cookiecutter in a Python of its own, without SQLAlchemy: how most users
-    run a template (`uvx cookiecutter`), where the hook's round trip is skipped."""
+    run a template (`uvx cookiecutter`)."""
     uv = shutil.which("uv")
     if uv is None:
         log("  (no uv: the generation rows without SQLAlchemy are skipped)")
@@ -446,8 +446,8 @@ def bare_cookiecutter(work: Path) -> list[str] | None:
 
 def figure_generation(work: Path, reps: int, rows: list[Row], uncached: bool) -> None:
     counter = iter(range(100_000))
-    #: (backend, how): "template" is this environment (SQLAlchemy importable,
-    #: so the hook also round-trips a User), "bare" a cookiecutter-only one,
+    #: (backend, how): "template" is this environment (SQLAlchemy importable),
+    #: "bare" a cookiecutter-only one,
     #: "uncached" this environment without a bytecode cache.
     plans: list[tuple[str, str]] = [(b, "template") for b in generation_backends()]
     bare = bare_cookiecutter(work)
@@ -492,13 +492,13 @@ def figure_generation(work: Path, reps: int, rows: list[Row], uncached: bool) ->
         if how == "template":
             figure = (
                 "1. generation: `cookiecutter --no-input` vs `--accept-hooks no`"
-                " (SQLAlchemy importable: the hook round-trips a User)"
+                " (SQLAlchemy importable)"
             )
             target = "≤ 1.5× and < 1 s"
             check = lambda o, b, r: r is not None and r <= 1.5 and o < 1.0  # noqa: E731
         elif how == "bare":
             figure = (
-                "1a. the same, cookiecutter alone (`uvx cookiecutter`: no round trip)"
+                "1a. the same, cookiecutter alone (`uvx cookiecutter`)"
             )
             target = "≤ 1.5× and < 1 s"
             check = lambda o, b, r: r is not None and r <= 1.5 and o < 1.0  # noqa: E731
