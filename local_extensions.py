@@ -1,5 +1,9 @@
 """Jinja additions for this template, loaded through `_extensions` in cookiecutter.json.
 
+- `backend`: the chosen backend's facts (`_backends` in cookiecutter.json),
+  with what is derived from the answers once: `name`, and `analytics` (the
+  project has a BigQuery side: BigQuery alone, or analytics beside another).
+  Every template reads `{%- set db = cookiecutter | backend -%}`.
 - `literal`: carries a user's answer into a generated file as a quoted string.
 - `tuple_literal`: a list of strings as a Python tuple, formatted as ruff would.
 - `as_slug`, `as_package_name`: the defaults cookiecutter.json derives from
@@ -27,10 +31,11 @@ import re
 import secrets
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import cookiecutter
 from cookiecutter.exceptions import FailedHookException
@@ -153,6 +158,15 @@ def as_package_name(slug: object) -> str:
     return name
 
 
+def backend(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts of the backend `context` (the answers) chose, and its flags."""
+    name = context["database_backend"]
+    facts = dict(context["_backends"][name])
+    facts["name"] = name
+    facts["analytics"] = name == "bigquery" or bool(context["use_bigquery_analytics"])
+    return facts
+
+
 def literal(value: object) -> str:
     """Quote `value` as a double-quoted string that Python, TOML and JSON read back unchanged.
 
@@ -210,6 +224,7 @@ class TemplateExtension(Extension):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        environment.filters["backend"] = backend
         environment.filters["literal"] = literal
         environment.filters["tuple_literal"] = tuple_literal
         environment.filters["project_dir"] = project_dir

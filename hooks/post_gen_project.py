@@ -24,14 +24,14 @@ import sys
 from pathlib import Path
 
 PACKAGE = {{ cookiecutter.package_name | literal }}
-SERVER = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].server else "False" }}
+SERVER = {{ "True" if (cookiecutter | backend).server else "False" }}
 #: A relational database (all backends but BigQuery alone), and BigQuery analytics.
-RELATIONAL = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].relational else "False" }}
-ANALYTICS = {{ "True" if cookiecutter.database_backend == "bigquery" or cookiecutter.use_bigquery_analytics else "False" }}
+RELATIONAL = {{ "True" if (cookiecutter | backend).relational else "False" }}
+ANALYTICS = {{ "True" if (cookiecutter | backend).analytics else "False" }}
 #: docker-compose.yml runs the database server and/or the BigQuery emulator.
 COMPOSE = (SERVER or ANALYTICS) and {{ "True" if cookiecutter.use_docker_compose else "False" }}
 #: Whether the server image runs init scripts from docker/initdb/.
-INIT_SCRIPTS = {{ "True" if cookiecutter._backends[cookiecutter.database_backend].initdb_dir else "False" }}
+INIT_SCRIPTS = {{ "True" if (cookiecutter | backend).initdb_dir else "False" }}
 CI = {{ cookiecutter.ci_provider | literal }}
 #: PostgreSQL's CI job runs docker/initdb/'s script on its service (which runs
 #: no init scripts) to create the application's role.

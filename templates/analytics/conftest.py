@@ -1,4 +1,4 @@
-{%- set relational = cookiecutter._backends[cookiecutter.database_backend].relational -%}
+{%- set relational = (cookiecutter | backend).relational -%}
 """Fixtures for the BigQuery tests.
 
 Unit tests compile DDL and queries with the BigQuery dialect and need nothing

@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 """Wait until the test database's server runs SQL{% if db.admin_database %}; create the database if missing{% endif %}.
 
 A server in a container accepts connections a while before it can run SQL

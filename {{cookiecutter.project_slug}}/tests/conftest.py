@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 {%- if not db.relational -%}
 {% filter trim %}{% include "analytics/conftest.py" %}{% endfilter %}
 {%- else -%}

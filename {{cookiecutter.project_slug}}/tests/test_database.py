@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 """The database module: sessions, transactions, the pool, retries and logging."""
 
 from __future__ import annotations

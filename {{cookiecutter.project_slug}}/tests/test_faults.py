@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 {#- The proxy knows how PostgreSQL's and MySQL's protocols send COMMIT. -#}
 {%- set proxy = cookiecutter.database_backend in ["postgresql", "mysql"] -%}
 """Faults production databases have: a server that is down, an exhausted pool,

@@ -1,4 +1,4 @@
-{%- set timestamp = cookiecutter._backends[cookiecutter.database_backend].timestamp_type -%}
+{%- set timestamp = (cookiecutter | backend).timestamp_type -%}
 {%- set zone = timestamp.zone if timestamp else none -%}
 {%- set mssql = cookiecutter.database_backend == "mssql" -%}
 """Models: timestamps in UTC, the naming convention, what `to_dict` and `repr` show."""

@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 """What only the real {{ db.label }} server can show; skipped on the SQLite fallback.
 
 conftest.py marks these `server` and skips them, with the reason, when the

@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 """Settings: the environment over `.env`, URLs built safely, secrets kept out of sight."""
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def test_password_never_shown() -> None:
 
 def test_urls_with_credentials_are_not_in_repr() -> None:
     config = Settings(
-        database_url="{{ cookiecutter._backends[cookiecutter.database_backend].drivername }}://u:topsecret@h/d",
-        test_database_url="{{ cookiecutter._backends[cookiecutter.database_backend].drivername }}://u:topsecret@h/d_test",
+        database_url="{{ db.drivername }}://u:topsecret@h/d",
+        test_database_url="{{ db.drivername }}://u:topsecret@h/d_test",
     )
     assert "topsecret" not in repr(config)

@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 {%- set part = db.test_database_part -%}
 """Where the suite runs: never the development database, always one named for tests.
 

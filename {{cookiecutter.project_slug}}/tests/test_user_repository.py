@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 {%- set mssql = cookiecutter.database_backend == "mssql" -%}
 """UserRepository: CRUD, duplicates, safe searching, pagination, eager and bulk work."""
 

@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 {%- if db.initdb_dir -%}
 #!/bin/sh
 {%- if cookiecutter.database_backend == "postgresql" %}

@@ -1,4 +1,4 @@
-{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
+{%- set string = (cookiecutter | backend).string_type -%}
 """Create the users table.
 
 Revision ID: 0001

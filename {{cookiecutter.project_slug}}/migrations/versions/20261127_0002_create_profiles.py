@@ -1,4 +1,4 @@
-{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
+{%- set string = (cookiecutter | backend).string_type -%}
 """Create the profiles table (one per user, deleted with the user).
 
 Revision ID: 0002

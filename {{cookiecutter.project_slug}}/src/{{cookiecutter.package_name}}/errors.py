@@ -1,5 +1,5 @@
-{%- set relational = cookiecutter._backends[cookiecutter.database_backend].relational -%}
-{%- set analytics = cookiecutter.database_backend == "bigquery" or cookiecutter.use_bigquery_analytics -%}
+{%- set db = cookiecutter | backend -%}
+{%- set relational = db.relational -%}
 {%- if relational -%}
 """The project's own database errors: what callers catch instead of driver errors.
 
@@ -46,7 +46,7 @@ class DataLayerError(Exception):
 
 class ValidationError(DataLayerError, ValueError):
     """A value was refused before it reached the database."""
-{%- if analytics %}
+{%- if db.analytics %}
 
 
 class QueryTooExpensiveError(DataLayerError):

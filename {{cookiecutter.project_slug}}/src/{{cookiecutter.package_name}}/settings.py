@@ -1,5 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
-{%- set analytics = cookiecutter.database_backend == "bigquery" or cookiecutter.use_bigquery_analytics -%}
+{%- set db = cookiecutter | backend -%}
 """Settings read from the environment and from `.env`; the environment wins.
 
 Each field is read from the variable of the same name in capitals
@@ -56,7 +55,7 @@ RANGES: dict[str, tuple[float, float | None]] = {
     "db_migration_lock_timeout": (0, None),
     "db_slow_query_seconds": (0, None),
 {%- endif %}
-{%- if analytics %}
+{%- if db.analytics %}
     "bq_max_bytes_billed": (0, None),
 {%- endif %}
 }
@@ -123,7 +122,7 @@ class Settings:
     #: Statements slower than this many seconds are logged; 0 turns it off.
     db_slow_query_seconds: float = 1.0
 {%- endif %}
-{%- if analytics %}
+{%- if db.analytics %}
     #: Google Cloud project that holds the BigQuery dataset.
     gcp_project_id: str = {{ cookiecutter.project_slug | tojson }}
     #: BigQuery dataset of the analytics tables; the tests use it with "_test" appended.

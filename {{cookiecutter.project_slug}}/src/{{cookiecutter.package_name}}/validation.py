@@ -1,5 +1,5 @@
 {%- set mssql = cookiecutter.database_backend == "mssql" -%}
-{%- set relational = cookiecutter._backends[cookiecutter.database_backend].relational -%}
+{%- set relational = (cookiecutter | backend).relational -%}
 """Checks on text before it reaches the database.
 
 Every database here stores any Unicode text, with two exceptions this module

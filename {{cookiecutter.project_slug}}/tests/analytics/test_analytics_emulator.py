@@ -1,4 +1,4 @@
-{%- set relational = cookiecutter._backends[cookiecutter.database_backend].relational -%}
+{%- set relational = (cookiecutter | backend).relational -%}
 """BigQuery for real, on the emulator: the table, inserts, reads, the partition rule."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One entry point to both stores: the operational database and BigQuery.
 
-The operational database ({{ cookiecutter._backends[cookiecutter.database_backend].label }}) keeps what the application reads and
+The operational database ({{ (cookiecutter | backend).label }}) keeps what the application reads and
 changes row by row: user accounts, orders, anything that needs transactions.
 BigQuery keeps the analytics: events, history, reports over many rows.
 """

@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 {#- Python 3.12 writes generic functions as `def f[T](...)`. -#}
 {%- set type_params = cookiecutter.python_version != "3.11" -%}
 """Engine, sessions and connection helpers: where the application meets the database.

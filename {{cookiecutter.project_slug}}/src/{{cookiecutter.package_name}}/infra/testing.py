@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 """Where the test suite runs: a database of its own, never the development one.
 
 The suite builds its schema with the migrations and removes everything at the

@@ -1,4 +1,4 @@
-{%- set db = cookiecutter._backends[cookiecutter.database_backend] -%}
+{%- set db = cookiecutter | backend -%}
 """The connect, statement and lock timeouts on {{ db.label }} (0: none).
 
 `create_db_engine()` calls `apply_server_timeouts()` for every {{ db.label }}

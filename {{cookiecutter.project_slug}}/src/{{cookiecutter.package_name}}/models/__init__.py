@@ -1,4 +1,4 @@
-{%- if cookiecutter._backends[cookiecutter.database_backend].relational -%}
+{%- if (cookiecutter | backend).relational -%}
 """The models. Importing this package registers every table on `Base.metadata`."""
 
 from .base import Base, BaseModel

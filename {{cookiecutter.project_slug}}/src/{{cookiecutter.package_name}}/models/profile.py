@@ -1,4 +1,4 @@
-{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
+{%- set string = (cookiecutter | backend).string_type -%}
 """A user's profile: the one-to-one relation the eager-loading examples use."""
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-{%- set timestamp = cookiecutter._backends[cookiecutter.database_backend].timestamp_type -%}
-{%- set label = cookiecutter._backends[cookiecutter.database_backend].label -%}
+{%- set db = cookiecutter | backend -%}
+{%- set timestamp = db.timestamp_type -%}
+{%- set label = db.label -%}
 {%- set zone = timestamp.zone if timestamp else none -%}
-{%- if not cookiecutter._backends[cookiecutter.database_backend].relational -%}
+{%- if not db.relational -%}
 """Time helpers shared by the models."""
 
 from __future__ import annotations

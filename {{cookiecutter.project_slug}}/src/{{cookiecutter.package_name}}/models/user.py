@@ -1,4 +1,5 @@
-{%- set string = cookiecutter._backends[cookiecutter.database_backend].string_type -%}
+{%- set db = cookiecutter | backend -%}
+{%- set string = db.string_type -%}
 """The user account model."""
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from .base import BaseModel
 if TYPE_CHECKING:
     from .profile import Profile
 
-{%- if cookiecutter._backends[cookiecutter.database_backend].string_type_why %}
-# {{ cookiecutter._backends[cookiecutter.database_backend].string_type_why }}
+{%- if db.string_type_why %}
+# {{ db.string_type_why }}
 {%- endif %}
 USERNAME_MAX_LENGTH = 100
 #: Room for the normalised form (`username_key`): NFKC and case folding can
