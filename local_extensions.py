@@ -4,6 +4,8 @@
   with what is derived from the answers once: `name`, and `analytics` (the
   project has a BigQuery side: BigQuery alone, or analytics beside another).
   Every template reads `{%- set db = cookiecutter | backend -%}`.
+- `pre_gen_context`, `post_gen_context`: what each hook needs, rendered into
+  its one line of template syntax as JSON, so that the hooks are plain Python.
 - `literal`: carries a user's answer into a generated file as a quoted string.
 - `tuple_literal`: a list of strings as a Python tuple, formatted as ruff would.
 - `as_slug`, `as_package_name`: the defaults cookiecutter.json derives from
@@ -167,6 +169,48 @@ def backend(context: Mapping[str, Any]) -> dict[str, Any]:
     return facts
 
 
+def answers(context: Mapping[str, Any]) -> list[list[Any]]:
+    """The answers as [name, value] pairs, in the order cookiecutter asks them."""
+    return [
+        [name, value] for name, value in context.items() if not name.startswith("_")
+    ]
+
+
+def pre_gen_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """What the pre-generation hook checks the answers against (which may name
+    no backend there is: it says so)."""
+    return {
+        "answers": answers(context),
+        # What cookiecutter.json derives: the command printed after a
+        # rejection leaves such answers out, so they follow an edited name.
+        "derived": {
+            "project_slug": as_slug(context["project_name"]),
+            "package_name": as_package_name(context["project_slug"]),
+        },
+        # The template as typed (a path, a URL or an abbreviation), and so on.
+        "run": {
+            "template": context.get("_template"),
+            "checkout": context.get("_checkout"),
+            "output_dir": context.get("_output_dir"),
+        },
+        "choices": {
+            "python_version": context["_python_versions"],
+            "database_backend": list(context["_backends"]),
+        },
+        "naming": NAMING,
+    }
+
+
+def post_gen_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """What the post-generation hook shapes the project with (the answers
+    have passed the pre-generation hook)."""
+    return {
+        "answers": dict(answers(context)),
+        "backend": backend(context),
+        "files": context["_files"],
+    }
+
+
 def literal(value: object) -> str:
     """Quote `value` as a double-quoted string that Python, TOML and JSON read back unchanged.
 
@@ -225,6 +269,8 @@ class TemplateExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["backend"] = backend
+        environment.filters["pre_gen_context"] = pre_gen_context
+        environment.filters["post_gen_context"] = post_gen_context
         environment.filters["literal"] = literal
         environment.filters["tuple_literal"] = tuple_literal
         environment.filters["project_dir"] = project_dir

@@ -497,9 +497,7 @@ def figure_generation(work: Path, reps: int, rows: list[Row], uncached: bool) ->
             target = "≤ 1.5× and < 1 s"
             check = lambda o, b, r: r is not None and r <= 1.5 and o < 1.0  # noqa: E731
         elif how == "bare":
-            figure = (
-                "1a. the same, cookiecutter alone (`uvx cookiecutter`)"
-            )
+            figure = "1a. the same, cookiecutter alone (`uvx cookiecutter`)"
             target = "≤ 1.5× and < 1 s"
             check = lambda o, b, r: r is not None and r <= 1.5 and o < 1.0  # noqa: E731
         else:

@@ -23,74 +23,71 @@ import string
 import sys
 from pathlib import Path
 
-PACKAGE = {{ cookiecutter.package_name | literal }}
-SERVER = {{ "True" if (cookiecutter | backend).server else "False" }}
-#: A relational database (all backends but BigQuery alone), and BigQuery analytics.
-RELATIONAL = {{ "True" if (cookiecutter | backend).relational else "False" }}
-ANALYTICS = {{ "True" if (cookiecutter | backend).analytics else "False" }}
-#: docker-compose.yml runs the database server and/or the BigQuery emulator.
-COMPOSE = (SERVER or ANALYTICS) and {{ "True" if cookiecutter.use_docker_compose else "False" }}
-#: Whether the server image runs init scripts from docker/initdb/.
-INIT_SCRIPTS = {{ "True" if (cookiecutter | backend).initdb_dir else "False" }}
-CI = {{ cookiecutter.ci_provider | literal }}
-#: PostgreSQL's CI job runs docker/initdb/'s script on its service (which runs
-#: no init scripts) to create the application's role.
-CI_RUNS_INIT_SCRIPT = CI != "none" and {{ "True" if cookiecutter.database_backend == "postgresql" else "False" }}
-ORACLE = {{ "True" if cookiecutter.database_backend == "oracle" else "False" }}
+#: Rendered by cookiecutter from local_extensions.post_gen_context, as JSON:
+#: the only template syntax in this file.
+CONTEXT = json.loads(r"""{{ cookiecutter | post_gen_context | tojson }}""")
+ANSWERS = CONTEXT["answers"]
+DB = CONTEXT["backend"]
+PACKAGE = ANSWERS["package_name"]
+CI = ANSWERS["ci_provider"]
+#: Oracle's passwords: see new_password().
+ORACLE = DB["name"] == "oracle"
 #: The project's lowest Python: older ones cannot compile or import its code.
-PYTHON = tuple(int(part) for part in {{ cookiecutter.python_version | literal }}.split("."))
+PYTHON = tuple(int(part) for part in ANSWERS["python_version"].split("."))
 CAN_RUN_PROJECT = sys.version_info >= PYTHON
 #: Free-text answers: they may contain anything, braces included.
-ANSWERS = [
-    {{ cookiecutter.project_name | literal }},
-    {{ cookiecutter.description | literal }},
-    {{ cookiecutter.author_name | literal }},
-    {{ cookiecutter.author_email | literal }},
+FREE_TEXT = [
+    ANSWERS[name]
+    for name in ("project_name", "description", "author_name", "author_email")
 ]
-#: The relational data layer, and the BigQuery one.
-RELATIONAL_FILES = [
-    *(f"src/{PACKAGE}/{name}.py" for name in (
-        "infra/database", "infra/commit_outcome", "infra/monitoring", "infra/testing", "models/base", "models/user", "models/profile",
-        "repositories/user_repository", "security", "error_codes",
-    )),
-    "migrations", "scripts/create_tables.py", "tests/analytics/conftest.py",
-    *(f"tests/test_{name}.py" for name in (
-        "database", "error_codes", "error_privacy", "isolation", "migrations", "models", "scripts", "security",
-        "settings", "suite_database", "user_repository",
-    )),
-]
-ANALYTICS_FILES = [
-    f"src/{PACKAGE}/infra/bigquery.py", f"src/{PACKAGE}/models/analytics_event.py",
-    f"src/{PACKAGE}/repositories/analytics_repository.py", "migrations_analytics",
-    "scripts/bigquery_emulator.py", "tests/analytics",
-]
-#: Paths to delete when their condition is true.
-UNNEEDED = {
-    "docker-compose.yml": not COMPOSE,
-    "docker": not ((COMPOSE or CI_RUNS_INIT_SCRIPT) and SERVER and INIT_SCRIPTS),
-    "tests/test_server.py": not SERVER,
-    f"src/{PACKAGE}/infra/timeouts.py": not SERVER,
-    "scripts/wait_for_database.py": not SERVER,
-    "tests/test_faults.py": not SERVER,
-    ".github": CI != "github",
-    ".gitlab-ci.yml": CI != "gitlab",
-    "renovate.json": CI != "gitlab",  # GitHub projects have .github/dependabot.yml
-    f"src/{PACKAGE}/infra/data_access.py": not (RELATIONAL and ANALYTICS),
-    **dict.fromkeys(RELATIONAL_FILES, not RELATIONAL),
-    **dict.fromkeys(ANALYTICS_FILES, not ANALYTICS),
+#: The parts of the project the answers choose. cookiecutter.json's `_files`
+#: lists what each part brings; a path goes when a part listing it, or one of
+#: its folders, is not chosen.
+COMPOSE = (DB["server"] or DB["analytics"]) and ANSWERS["use_docker_compose"]
+CHOSEN = {
+    "relational": DB["relational"],
+    "analytics": DB["analytics"],
+    "server": DB["server"],
+    "compose": COMPOSE,
+    # The server image runs docker/initdb/'s scripts; PostgreSQL's CI job
+    # runs them too, on a service that runs none, to create the app's role.
+    "init_scripts": bool(DB["initdb_dir"])
+    and (COMPOSE or (CI != "none" and DB["name"] == "postgresql")),
+    "github": CI == "github",
+    "gitlab": CI == "gitlab",
 }
+UNNEEDED = sorted(
+    {
+        path.format(package=PACKAGE)
+        for part, paths in CONTEXT["files"].items()
+        if not CHOSEN[part]
+        for path in paths
+    }
+)
 #: Template syntax left unrendered: a tag that reads the answers. (Written in
 #: two parts so that Jinja leaves this line alone; user text may contain braces.)
 UNRENDERED = re.compile(r"\{[{" + r"%]-?[^}]*?cookiecutter\.")
-TEXT_SUFFIXES = {".py", ".toml", ".ini", ".yml", ".yaml", ".md", ".sh", ".mako", ".example", ".cfg", ".txt"}
+TEXT_SUFFIXES = {
+    ".py",
+    ".toml",
+    ".ini",
+    ".yml",
+    ".yaml",
+    ".md",
+    ".sh",
+    ".mako",
+    ".example",
+    ".cfg",
+    ".txt",
+}
 
 
 def remove_unneeded():
-    for name, unneeded in UNNEEDED.items():
+    for name in UNNEEDED:
         path = Path(name)
-        if unneeded and path.is_dir():
+        if path.is_dir():
             shutil.rmtree(path)
-        elif unneeded and path.exists():
+        elif path.exists():
             path.unlink()
 
 
@@ -121,17 +118,25 @@ def new_password():
     while True:
         if ORACLE:
             rest = string.ascii_letters + string.digits + "_"
-            password = secrets.choice(string.ascii_letters) + "".join(secrets.choice(rest) for _ in range(29))
+            password = secrets.choice(string.ascii_letters) + "".join(
+                secrets.choice(rest) for _ in range(29)
+            )
         else:
             password = secrets.token_urlsafe(24)
-        if any(c.isupper() for c in password) and any(c.islower() for c in password) and any(c.isdigit() for c in password):
+        if (
+            any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
+        ):
             return password
 
 
 def without_answers(text):
     """`text` without the answers, as written or escaped (in TOML strings)."""
-    for answer in ANSWERS:
-        text = text.replace(answer, "").replace(json.dumps(answer, ensure_ascii=False)[1:-1], "")
+    for answer in FREE_TEXT:
+        text = text.replace(answer, "").replace(
+            json.dumps(answer, ensure_ascii=False)[1:-1], ""
+        )
     return text
 
 
@@ -147,7 +152,9 @@ def env_keys(path):
 def check_files():
     problems = []
     for path in sorted(Path().rglob("*")):
-        if not path.is_file() or (path.suffix not in TEXT_SUFFIXES and path.name != ".env"):
+        if not path.is_file() or (
+            path.suffix not in TEXT_SUFFIXES and path.name != ".env"
+        ):
             continue
         text = path.read_text(encoding="utf-8")
         if UNRENDERED.search(without_answers(text)):
@@ -192,8 +199,10 @@ def main():
     problems = check_files()
     if not CAN_RUN_PROJECT:
         running = ".".join(map(str, sys.version_info[:2]))
-        print(f"note: the generated .py files were not compiled: Python {running} runs cookiecutter,"
-              f" the project needs {'.'.join(map(str, PYTHON))} or newer")
+        print(
+            f"note: the generated .py files were not compiled: Python {running} runs cookiecutter,"
+            f" the project needs {'.'.join(map(str, PYTHON))} or newer"
+        )
     for problem in problems:
         print(f"error: generated project is broken: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -16,52 +16,30 @@ import sys
 import unicodedata
 from pathlib import Path
 
+#: Rendered by cookiecutter from local_extensions.pre_gen_context, as JSON:
+#: the only template syntax in this file.
+CONTEXT = json.loads(r"""{{ cookiecutter | pre_gen_context | tojson }}""")
 #: The answers, in the order cookiecutter asks for them.
-ANSWERS = dict(json.loads(
-    {{ [
-        ["project_name", cookiecutter.project_name],
-        ["project_slug", cookiecutter.project_slug],
-        ["package_name", cookiecutter.package_name],
-        ["description", cookiecutter.description],
-        ["author_name", cookiecutter.author_name],
-        ["author_email", cookiecutter.author_email],
-        ["python_version", cookiecutter.python_version],
-        ["database_backend", cookiecutter.database_backend],
-        ["use_bigquery_analytics", cookiecutter.use_bigquery_analytics],
-        ["use_docker_compose", cookiecutter.use_docker_compose],
-        ["ci_provider", cookiecutter.ci_provider],
-    ] | tojson | literal }}
-))
+ANSWERS = dict(CONTEXT["answers"])
 #: What cookiecutter.json derives from the answers above: the command printed
 #: after a rejection leaves such answers out, so they follow an edited name.
-DERIVED = json.loads(
-    {{ {
-        "project_slug": cookiecutter.project_name | as_slug,
-        "package_name": cookiecutter.project_slug | as_package_name,
-    } | tojson | literal }}
-)
+DERIVED = CONTEXT["derived"]
 #: Where the template came from and where the project goes, as cookiecutter
 #: was told (the template as typed: a path, a URL or an abbreviation).
-RUN = json.loads(
-    {{ {
-        "template": cookiecutter.get("_template"),
-        "checkout": cookiecutter.get("_checkout"),
-        "output_dir": cookiecutter.get("_output_dir"),
-    } | tojson | literal }}
-)
-PYTHON_VERSIONS = {{ cookiecutter._python_versions | tojson }}
-BACKENDS = {{ cookiecutter._backends | list | tojson }}
-CI_PROVIDERS = ["github", "gitlab", "none"]
+RUN = CONTEXT["run"]
+CHOICES = {**CONTEXT["choices"], "ci_provider": ["github", "gitlab", "none"]}
 
 #: The naming rules, from local_extensions.py (which derives the defaults that
 #: pass them). The package name also names the database ("<name>_test" must
 #: fit PostgreSQL's 63 bytes) and must not shadow what the project imports.
-MAX_SLUG = {{ naming.max_slug }}
-MAX_PACKAGE = {{ naming.max_package }}
-SLUG = re.compile({{ naming.slug_pattern | literal }})
-PACKAGE = re.compile({{ naming.package_pattern | literal }})
-TAKEN_IMPORT_NAMES = set({{ naming.taken_import_names | tojson }})
-EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+")
+MAX_SLUG = CONTEXT["naming"]["max_slug"]
+MAX_PACKAGE = CONTEXT["naming"]["max_package"]
+SLUG = re.compile(CONTEXT["naming"]["slug_pattern"])
+PACKAGE = re.compile(CONTEXT["naming"]["package_pattern"])
+TAKEN_IMPORT_NAMES = set(CONTEXT["naming"]["taken_import_names"])
+EMAIL = re.compile(
+    r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+"
+)
 #: What the printed command puts in place of a refused answer; refused itself.
 PLACEHOLDER = "<edit me>"
 
@@ -72,10 +50,14 @@ def check_text(name, value, max_length, required=True):
         return [f"{name}: must not be empty"]
     if len(value) > max_length:
         return [f"{name}: {len(value)} characters given; at most {max_length} accepted"]
-    bad = sorted({c for c in value if unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"}})
+    bad = sorted(
+        {c for c in value if unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"}}
+    )
     if bad:
         shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
-        return [f"{name}: contains control or unassigned characters ({shown}); use one line of printable text"]
+        return [
+            f"{name}: contains control or unassigned characters ({shown}); use one line of printable text"
+        ]
     return []
 
 
@@ -102,7 +84,9 @@ def problems(a):
             " (e.g. 'my_service')"
         )
     elif keyword.iskeyword(package) or keyword.issoftkeyword(package):
-        found.append(f"package_name: {package!r} is a Python keyword; choose another name")
+        found.append(
+            f"package_name: {package!r} is a Python keyword; choose another name"
+        )
     elif package in sys.stdlib_module_names or package == "test":
         found.append(
             f"package_name: {package!r} would shadow the standard library module of that"
@@ -116,14 +100,11 @@ def problems(a):
 
     email = a["author_email"]
     if not EMAIL.fullmatch(email) or len(email) > 254:
-        found.append(f"author_email: {email!r} is not an e-mail address like 'you@example.com'")
+        found.append(
+            f"author_email: {email!r} is not an e-mail address like 'you@example.com'"
+        )
 
-    choices = {
-        "python_version": PYTHON_VERSIONS,
-        "database_backend": BACKENDS,
-        "ci_provider": CI_PROVIDERS,
-    }
-    for name, accepted in choices.items():
+    for name, accepted in CHOICES.items():
         if a[name] not in accepted:
             found.append(f"{name}: {a[name]!r} is not one of {', '.join(accepted)}")
     # use_bigquery_analytics with database_backend=bigquery changes nothing
@@ -178,7 +159,9 @@ def rerun_command(a, refused):
     command = [*cookiecutter_command(), "--no-input", RUN["template"] or "<template>"]
     if RUN["checkout"]:
         command += ["--checkout", RUN["checkout"]]
-    here = os.environ.get("PWD")  # the shell's directory: cookiecutter's own chdir leaves it
+    here = os.environ.get(
+        "PWD"
+    )  # the shell's directory: cookiecutter's own chdir leaves it
     if RUN["output_dir"] and (
         not here or os.path.realpath(here) != os.path.realpath(RUN["output_dir"])
     ):

@@ -45,31 +45,27 @@ ALWAYS = [
     "src/my_service/models/__init__.py",
     "src/my_service/models/types.py",
 ]
-RELATIONAL = [
-    "migrations/env.py",
-    "migrations/script.py.mako",
-    "scripts/create_tables.py",
-    "tests/test_settings.py",
-    "src/my_service/security.py",
-    "src/my_service/infra/database.py",
-    "src/my_service/infra/commit_outcome.py",
-    "src/my_service/infra/testing.py",
-    "src/my_service/error_codes.py",
-    "src/my_service/infra/monitoring.py",
-    "src/my_service/models/base.py",
-    "src/my_service/models/user.py",
-    "src/my_service/repositories/user_repository.py",
-]
-ANALYTICS = [
-    "migrations_analytics/env.py",
-    "migrations_analytics/versions/20261127_0001_create_analytics_events.py",
-    "scripts/bigquery_emulator.py",
-    "tests/analytics/test_analytics.py",
-    "tests/analytics/test_analytics_emulator.py",
-    "src/my_service/infra/bigquery.py",
-    "src/my_service/models/analytics_event.py",
-    "src/my_service/repositories/analytics_repository.py",
-]
+
+
+#: Every file the template can make, named as in a project called "my_service".
+TEMPLATE_FILES = {
+    str(path.relative_to(TEMPLATE / "{{cookiecutter.project_slug}}")).replace(
+        "{{cookiecutter.package_name}}", "my_service"
+    )
+    for path in (TEMPLATE / "{{cookiecutter.project_slug}}").rglob("*")
+    if path.is_file()
+}
+
+
+def parts_listing(path: str) -> set[str]:
+    """The parts of cookiecutter.json's `_files` that list `path` or a folder of it."""
+    return {
+        part
+        for part, paths in CONTEXT["_files"].items()
+        for listed in paths
+        if path == listed.format(package="my_service")
+        or path.startswith(listed.format(package="my_service") + "/")
+    }
 
 
 def files(project: Path) -> set[str]:
@@ -92,22 +88,34 @@ def test_files_follow_the_options(
     present = files(project)
     assert set(ALWAYS) <= present
     facts = CONTEXT["_backends"][backend]
-    analytics = backend == "bigquery"
-    assert (set(RELATIONAL) <= present) is facts["relational"]
-    assert not set(RELATIONAL) & present or facts["relational"]
-    assert (set(ANALYTICS) <= present) is analytics
-    assert not set(ANALYTICS) & present or analytics
-    with_compose = compose and (facts["server"] or analytics)
-    assert ("docker-compose.yml" in present) is with_compose
+    with_compose = compose and (facts["server"] or backend == "bigquery")
     # PostgreSQL's CI runs the init script too, to create the application's role.
     ci_runs_it = ci != "none" and backend == "postgresql"
-    init_script = (with_compose or ci_runs_it) and facts["initdb_dir"] is not None
-    assert ("docker/initdb/create-test-database.sh" in present) is init_script
+    chosen = {
+        "relational": facts["relational"],
+        "analytics": backend == "bigquery",
+        "server": facts["server"],
+        "compose": with_compose,
+        "init_scripts": facts["initdb_dir"] is not None
+        and (with_compose or ci_runs_it),
+        "github": ci == "github",
+        "gitlab": ci == "gitlab",
+    }
+    assert set(chosen) == set(CONTEXT["_files"])
+    # Every file is there exactly when each part that brings it is chosen.
+    for path in present | TEMPLATE_FILES:
+        parts = parts_listing(path)
+        assert (path in present) is all(chosen[part] for part in parts), path
+    init_script = "docker/initdb/create-test-database.sh"
+    assert (init_script in present) is chosen["init_scripts"]
+    # The same outcomes, named: the manifest cannot vouch for itself.
+    assert ("src/my_service/infra/database.py" in present) is facts["relational"]
+    assert ("tests/analytics/test_analytics.py" in present) is (backend == "bigquery")
+    assert ("docker-compose.yml" in present) is with_compose
     assert ("tests/test_server.py" in present) is facts["server"]
     assert (".github/workflows/ci.yml" in present) is (ci == "github")
-    assert (".gitlab-ci.yml" in present) is (ci == "gitlab")
-    assert not any(p.startswith(".github") for p in present) or ci == "github"
     assert (".github/dependabot.yml" in present) is (ci == "github")
+    assert (".gitlab-ci.yml" in present) is (ci == "gitlab")
     assert ("renovate.json" in present) is (ci == "gitlab")
 
 
@@ -122,7 +130,10 @@ def test_analytics_next_to_an_operational_database(
         use_docker_compose=compose,
     )
     present = files(project)
-    assert set(ALWAYS + RELATIONAL + ANALYTICS) <= present
+    both = {
+        p for p in TEMPLATE_FILES if parts_listing(p) <= {"relational", "analytics"}
+    }
+    assert set(ALWAYS) | both <= present
     assert "src/my_service/infra/data_access.py" in present
     assert "tests/analytics/conftest.py" in present  # beside the relational one
     assert ("docker-compose.yml" in present) is compose
