@@ -27,8 +27,12 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 {%- endif %}
 {% if db.relational %}
+{%- if db.server %}
 #: Settings that accept only some values. DB_TYPE: this project's database,
 #: or SQLite for quick local runs.
+{%- else %}
+#: Settings that accept only some values. DB_TYPE: this project's database.
+{%- endif %}
 CHOICES: dict[str, tuple[str, ...]] = {
     "db_type": {{ ["sqlite", cookiecutter.database_backend] | unique | list | tuple_literal }},
 {%- for setting in db.extra_settings if setting.choices %}

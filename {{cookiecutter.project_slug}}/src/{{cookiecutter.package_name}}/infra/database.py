@@ -96,9 +96,11 @@ def create_db_engine(
         # Bound values stay out of logs and error messages: they can hold
         # personal data and password hashes.
         "hide_parameters": True,
+{%- if db.server %}
         # Test each pooled connection before use, so a restarted server costs
         # a reconnect instead of an error.
         "pool_pre_ping": True,
+{%- endif %}
     }
     sqlite = url.get_backend_name() == "sqlite"
     if sqlite:
