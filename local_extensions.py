@@ -2,7 +2,8 @@
 
 - `backend`: the chosen backend's facts (`_backends` in cookiecutter.json),
   with what is derived from the answers once: `name`, and `analytics` (the
-  project has a BigQuery side: BigQuery alone, or analytics beside another).
+  project has a BigQuery side: BigQuery alone, or analytics beside another),
+  `db_init` (a server whose image runs no init scripts).
   Every template reads `{%- set db = cookiecutter | backend -%}`.
 - `pre_gen_context`, `post_gen_context`: what each hook needs, rendered into
   its one line of template syntax as JSON, so that the hooks are plain Python.
@@ -99,14 +100,32 @@ MAX_SLUG = 60
 MAX_PACKAGE = 40
 SLUG = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@cache
+def template_context() -> dict[str, Any]:
+    """cookiecutter.json, as this template states it."""
+    text = (TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def driver_import_names() -> set[str]:
+    """The import names of every backend's drivers (cookiecutter.json)."""
+    names = set()
+    for facts in template_context()["_backends"].values():
+        names.add(facts["import_name"])
+        names.update(facts.get("optional_dependencies", {}))  # named as imported
+    return names
+
+
 #: Import names of what the generated project installs (and so must not
 #: shadow), plus the folders that sit next to the package.
 TAKEN_IMPORT_NAMES = frozenset({
     "alembic", "argon2", "dotenv", "mako", "markupsafe", "sqlalchemy", "greenlet",
     "typing_extensions", "cffi", "cryptography", "pytest", "_pytest", "pluggy",
-    "iniconfig", "packaging", "mypy", "ruff", "pre_commit", "hatchling", "psycopg",
-    "psycopg_binary", "pymysql", "pyodbc", "pymssql", "oracledb", "sqlalchemy_bigquery",
-    "google", "tests", "migrations", "migrations_analytics", "scripts", "src",
+    "iniconfig", "packaging", "mypy", "ruff", "pre_commit", "hatchling",
+    "psycopg_binary", "google", "tests", "migrations", "migrations_analytics",
+    "scripts", "src", *driver_import_names(),
 })  # fmt: skip
 NAMING = {
     "max_slug": MAX_SLUG,
@@ -163,9 +182,13 @@ def as_package_name(slug: object) -> str:
 def backend(context: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of the backend `context` (the answers) chose, and its flags."""
     name = context["database_backend"]
-    facts = dict(context["_backends"][name])
+    # A backend states what differs from `_backend_defaults`.
+    facts = {**context["_backend_defaults"], **context["_backends"][name]}
     facts["name"] = name
     facts["analytics"] = name == "bigquery" or bool(context["use_bigquery_analytics"])
+    # A server whose image runs no init scripts (SQL Server) gets a db-init
+    # service in docker-compose.yml, with templates/backends/<name>/db-init.sh.
+    facts["db_init"] = bool(facts["server"] and not facts["initdb_dir"])
     return facts
 
 
@@ -301,9 +324,7 @@ class TemplateExtension(Extension):
 @cache
 def own_strings() -> frozenset[str]:
     """Every string in cookiecutter.json, and the source of every hook."""
-    context = json.loads(
-        (TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8")
-    )
+    context = template_context()
     hooks = [
         p.read_text(encoding="utf-8") for p in (TEMPLATE_DIR / "hooks").glob("*.py")
     ]

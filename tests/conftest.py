@@ -40,12 +40,29 @@ from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from local_extensions import backend
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 BACKENDS = CONTEXT["database_backend"]
-SERVER_BACKENDS = [b for b in BACKENDS if CONTEXT["_backends"][b]["server"]]
-RELATIONAL_BACKENDS = [b for b in BACKENDS if CONTEXT["_backends"][b]["relational"]]
+#: Each backend's facts as the templates read them (`cookiecutter | backend`).
+FACTS = {
+    name: backend(
+        {**CONTEXT, "database_backend": name, "use_bigquery_analytics": False}
+    )
+    for name in BACKENDS
+}
+SERVER_BACKENDS = [b for b in BACKENDS if FACTS[b]["server"]]
+RELATIONAL_BACKENDS = [b for b in BACKENDS if FACTS[b]["relational"]]
 CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def backend_script(backend: str, name: str) -> str:
+    """A backend's setup script (templates/backends/<backend>/<name>), as the
+    generated files hold it."""
+    path = TEMPLATE / "templates" / "backends" / backend / name
+    return path.read_text(encoding="utf-8").strip()
+
 
 #: Administrator logins for the servers this machine runs (SQL Server and
 #: Oracle cannot run here: their projects are checked without a server).

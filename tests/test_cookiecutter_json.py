@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import BACKENDS, CONTEXT, TEMPLATE
+from conftest import BACKENDS, CONTEXT, FACTS, TEMPLATE
 
 CONTRACT_KEYS = [
     "project_name",
@@ -19,36 +19,21 @@ CONTRACT_KEYS = [
     "use_docker_compose",
     "ci_provider",
 ]
-#: Facts every backend states, and the ones only servers need.
-BACKEND_FACTS = {
-    "label",
+#: Facts every backend states: the rest default to `_backend_defaults`.
+REQUIRED_FACTS = {"label", "drivername", "url_drivers", "import_name"}
+#: Facts a server states besides those (some of them have defaults, which
+#: only serverless backends use).
+SERVER_FACTS = {
     "server",
-    "drivername",
-    "url_drivers",
     "dependency",
-    "typing_stubs",
-    "optional_dependencies",
-    "import_name",
     "port",
-    "timestamp_type",
-    "string_type",
-    "string_type_why",
-    "extra_settings",
-    "driver_engine_options",
-    "driver_engine_options_why",
-    "admin_database",
-    "initdb_dir",
-    "init_command",
-    "test_database_part",
     "a_server",
-    "relational",
-    "default_user",
-    "default_db_name",
+    "test_database_part",
     "ci_env",
     "ci_url",
     "ci_sync",
-}
-SERVER_FACTS = {
+    "timestamp_type",
+    "extra_settings",
     "create_database_options",
     "connect_timeout_arg",
     "name_max_bytes",
@@ -57,7 +42,6 @@ SERVER_FACTS = {
     "data_dir",
     "container_env",
     "healthcheck",
-    "create_test_database",
 }
 #: Facts only some servers state: SQL Server's URL for its second CI job,
 #: which runs the default driver where `ci_url` uses another.
@@ -91,23 +75,26 @@ def test_defaults() -> None:
 def test_backends_offered_only_when_they_have_facts() -> None:
     assert BACKENDS == ["sqlite", "postgresql", "mysql", "mssql", "oracle", "bigquery"]
     assert set(CONTEXT["_backends"]) == set(BACKENDS)
-    for name, facts in CONTEXT["_backends"].items():
-        assert set(facts) - SERVER_FACTS - OPTIONAL_FACTS == BACKEND_FACTS, name
+    defaults = CONTEXT["_backend_defaults"]
+    known = REQUIRED_FACTS | SERVER_FACTS | OPTIONAL_FACTS | set(defaults)
+    for name, stated in CONTEXT["_backends"].items():
+        assert REQUIRED_FACTS <= set(stated) <= known, name
+        # A fact is stated only where it differs from its default.
+        assert all(stated[key] != defaults.get(key, object()) for key in stated), name
+        facts = FACTS[name]
         if not facts["server"]:
+            assert not set(stated) & SERVER_FACTS - {"relational"}, name
             continue
-        assert set(facts) >= SERVER_FACTS, name
+        assert set(stated) >= SERVER_FACTS, name
         # Each container variable reads a setting from .env, or is a fixed value.
         settings = {v for v in facts["container_env"].values() if v.startswith("DB_")}
         assert settings <= SETTINGS, name
         assert set(facts["ci_env"]) == set(facts["container_env"]), name
-        assert (facts["initdb_dir"] is None) == (
-            facts["create_test_database"] is None
-        ), name
         assert facts["ci_url"].startswith(facts["drivername"].split("+")[0] + "+"), name
 
 
 def test_every_backend_has_its_code_partials() -> None:
-    for name, facts in CONTEXT["_backends"].items():
+    for name, facts in FACTS.items():
         partials = TEMPLATE / "templates" / "backends" / name
         expected = (
             {
@@ -122,6 +109,12 @@ def test_every_backend_has_its_code_partials() -> None:
             if facts["relational"]
             else set()
         )
+        # The setup script: run by the image's initdb, or by a db-init service.
+        if facts["server"]:
+            expected.add("initdb.sh" if facts["initdb_dir"] else "db-init.sh")
+        # Engine options only some drivers take.
+        if facts["driver_engine_options"]:
+            expected.add("engine_options.py")
         # Where the database converts timestamps to UTC in SQL, the type doing it.
         if (facts["timestamp_type"] or {}).get("zone") == "sql":
             expected.add("timestamp.py")

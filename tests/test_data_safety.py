@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from conftest import (
-    CONTEXT,
+    FACTS,
     FAULTS_FILE,
     FAULTS_SKIPPED,
     LIVE_BACKENDS,
@@ -52,7 +52,7 @@ def test_longest_database_name_keeps_its_data(
 ) -> None:
     server = server_factory(backend)
     project = render(database_backend=backend)
-    limit = CONTEXT["_backends"][backend]["name_max_bytes"]
+    limit = FACTS[backend]["name_max_bytes"]
     development = f"{server.database}_" + "d" * (limit - len(server.database) - 1)
     assert len(development) == limit
     server.admin(

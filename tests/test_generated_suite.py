@@ -16,7 +16,7 @@ from test_walks import WALKED
 
 from conftest import (
     BACKENDS,
-    CONTEXT,
+    FACTS,
     FAULTS_FILE,
     FAULTS_SKIPPED,
     LIVE_BACKENDS,
@@ -62,7 +62,7 @@ def test_suite_passes_without_a_server(
         assert all(why.startswith(reason) for why in suite.skipped.values())
         suite.assert_green(skipped={EMULATOR_FILE: next(iter(suite.skipped.values()))})
         return
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     assert suite.header.startswith(
         f"database: in-memory SQLite, because {facts['drivername']}://"
     )
@@ -109,7 +109,7 @@ def test_suite_passes_on_the_real_server(
     suite = run_suite(project, env, tmp_path / "report.xml", "-n", "2")
     suite.assert_green(skipped={FAULTS_FILE: FAULTS_SKIPPED})
     assert "tests/test_server.py" in suite.files(suite.passed)
-    drivername = CONTEXT["_backends"][backend]["drivername"]
+    drivername = FACTS[backend]["drivername"]
     assert suite.header.startswith(
         f"database: one per pytest-xdist worker, e.g. {drivername}://{server.user}:***@"
     )

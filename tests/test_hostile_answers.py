@@ -32,7 +32,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_pre_gen_hook import PLACEHOLDER, parsed, suggested_command
 
-from conftest import BACKENDS, CONTEXT, TEMPLATE, compile_checked, in_process_rendering
+from conftest import (
+    BACKENDS,
+    CONTEXT,
+    FACTS,
+    TEMPLATE,
+    compile_checked,
+    in_process_rendering,
+)
 
 #: libyaml's safe loader when PyYAML has it (ten times faster).
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -242,7 +249,7 @@ def check_project(project: Path, given: dict[str, Any]) -> None:
         {"name": given["author_name"], "email": given["author_email"]}
     ]
     env = dotenv_values(project / ".env", interpolate=False)
-    facts = CONTEXT["_backends"][given["database_backend"]]
+    facts = FACTS[given["database_backend"]]
     package = next(p.name for p in (project / "src").iterdir())
     if facts["relational"]:
         assert env["DB_TYPE"] == given["database_backend"]

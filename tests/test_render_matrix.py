@@ -21,9 +21,11 @@ from conftest import (
     ADMIN_URLS,
     BACKENDS,
     CONTEXT,
+    FACTS,
     SERVER_BACKENDS,
     TEMPLATE,
     Renderer,
+    backend_script,
     missing,
 )
 from walks import app_login
@@ -87,7 +89,7 @@ def test_files_follow_the_options(
     )
     present = files(project)
     assert set(ALWAYS) <= present
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     with_compose = compose and (facts["server"] or backend == "bigquery")
     # PostgreSQL's CI runs the init script too, to create the application's role.
     ci_runs_it = ci != "none" and backend == "postgresql"
@@ -140,7 +142,7 @@ def test_analytics_next_to_an_operational_database(
     if compose:
         services = load_yaml(project / "docker-compose.yml")["services"]
         assert "bigquery" in services
-        assert ("db" in services) is CONTEXT["_backends"][backend]["server"]
+        assert ("db" in services) is FACTS[backend]["server"]
     ini = configparser.ConfigParser(interpolation=None)
     ini.read(project / "alembic.ini")
     assert ini["alembic"]["script_location"] == "%(here)s/migrations"
@@ -198,7 +200,7 @@ def test_every_config_file_parses(render: Renderer, backend: str) -> None:
 def test_pyproject_declares_the_driver_and_tools(
     render: Renderer, backend: str
 ) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     pyproject = tomllib.loads(
         (render(database_backend=backend) / "pyproject.toml").read_text()
     )
@@ -245,7 +247,7 @@ def test_python_version_is_the_floor_everywhere(render: Renderer, version: str) 
 def test_compose_runs_the_server_with_a_healthcheck(
     render: Renderer, backend: str
 ) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     project = render(database_backend=backend)
     compose = load_yaml(project / "docker-compose.yml")
     db = compose["services"]["db"]
@@ -276,12 +278,13 @@ def test_compose_runs_the_server_with_a_healthcheck(
         init = compose["services"]["db-init"]
         assert init["image"] == facts["image"]
         assert init["depends_on"] == {"db": {"condition": "service_healthy"}}
-        assert init["entrypoint"][-1] == facts["init_command"].replace("$", "$$")
+        script = backend_script(backend, "db-init.sh")
+        assert init["entrypoint"][-1] == script.replace("$", "$$")
         assert "_test" in init["entrypoint"][-1]
 
 
 @pytest.mark.parametrize(
-    "backend", [b for b in SERVER_BACKENDS if CONTEXT["_backends"][b]["initdb_dir"]]
+    "backend", [b for b in SERVER_BACKENDS if FACTS[b]["initdb_dir"]]
 )
 def test_initdb_script_creates_the_test_database(
     render: Renderer, backend: str
@@ -289,7 +292,7 @@ def test_initdb_script_creates_the_test_database(
     script = render(database_backend=backend) / "docker/initdb/create-test-database.sh"
     text = script.read_text()
     assert text.startswith("#!/bin/sh\n")
-    assert text.rstrip().endswith(CONTEXT["_backends"][backend]["create_test_database"])
+    assert text.rstrip().endswith(backend_script(backend, "initdb.sh"))
     assert "_test" in text
     assert script.stat().st_mode & 0o111, "must be executable"
 
@@ -305,7 +308,7 @@ def locked_sync(sync: str) -> str:
 def test_github_workflow_tests_against_the_server(
     render: Renderer, backend: str
 ) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     jobs = load_yaml(render(database_backend=backend) / ".github/workflows/ci.yml")[
         "jobs"
     ]
@@ -363,7 +366,7 @@ def test_github_workflow_tests_against_the_server(
 def test_gitlab_pipeline_tests_against_the_server(
     render: Renderer, backend: str
 ) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     pipeline = load_yaml(
         render(database_backend=backend, ci_provider="gitlab") / ".gitlab-ci.yml"
     )
@@ -401,7 +404,7 @@ def test_gitlab_pipeline_tests_against_the_server(
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 def test_ci_url_parses_to_the_service(backend: str) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     url = make_url(facts["ci_url"].replace("{host}", "db"))
     assert (url.host, url.port) == ("db", facts["port"])
     if app_login(facts, facts["ci_env"]) is not None:
@@ -424,13 +427,13 @@ def test_ci_url_parses_to_the_service(backend: str) -> None:
 
 def readme_urls(readme: str, backend: str) -> list[str]:
     """The example URLs of `backend`'s drivers that a README shows."""
-    drivers = "|".join(map(re.escape, CONTEXT["_backends"][backend]["url_drivers"]))
+    drivers = "|".join(map(re.escape, FACTS[backend]["url_drivers"]))
     return re.findall(rf"`((?:{drivers})://[^`]+)`", readme)
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 def test_readme_example_url_works(render: Renderer, backend: str) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     readme = (render(database_backend=backend) / "README.md").read_text()
     [example] = readme_urls(readme, backend)
     url = make_url(example)
@@ -477,9 +480,11 @@ def test_mssql_db_init_creates_the_login_and_the_databases_it_owns(
     """The compose db-init command, with a stand-in sqlcmd: as sa, it creates
     the application's login (dbcreator, no sysadmin) and both databases, with
     the collation and row versioning, owned by that login."""
-    facts = CONTEXT["_backends"]["mssql"]
+    facts = FACTS["mssql"]
     sqlcmd = stand_in(tmp_path, "sqlcmd")
-    init = facts["init_command"].replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
+    init = backend_script("mssql", "db-init.sh").replace(
+        "/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd)
+    )
     env = {
         "MSSQL_SA_PASSWORD": "Sa-passw0rd",
         "DB_NAME": "shop",
@@ -653,7 +658,7 @@ EXACT_IMAGE = {
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 def test_server_images_are_exact_releases(backend: str) -> None:
-    assert re.fullmatch(EXACT_IMAGE[backend], CONTEXT["_backends"][backend]["image"])
+    assert re.fullmatch(EXACT_IMAGE[backend], FACTS[backend]["image"])
 
 
 def test_gitlab_pipeline_pins_uv(render: Renderer) -> None:
@@ -809,7 +814,7 @@ def test_postgresql_initdb_script_makes_an_owner_not_a_superuser() -> None:
     script creates the role and "<name>", "<name>_test" by those exact names,
     and nothing else: a role that is no superuser, may create databases, and
     owns its two."""
-    script = CONTEXT["_backends"]["postgresql"]["create_test_database"]
+    script = backend_script("postgresql", "initdb.sh")
     token = secrets.token_hex(4)
     name = f'x" OWNER root TEMPLATE postgres; -- {token}'
     user = f'u" SUPERUSER; -- {token}'
@@ -853,7 +858,7 @@ def test_mariadb_initdb_script_refuses_names_it_cannot_quote(tmp_path: Path) -> 
     """Hostile names: refused before the client runs, nothing created. A
     plain name: the test database is created and granted, the root password
     never on the client's command line."""
-    script = CONTEXT["_backends"]["mysql"]["create_test_database"]
+    script = backend_script("mysql", "initdb.sh")
     client = stand_in(
         tmp_path, "mariadb", 'exec /usr/bin/mariadb --host=127.0.0.1 "$@"'
     )
@@ -897,7 +902,7 @@ def test_mssql_init_command_refuses_names_and_hides_the_password(
     sqlcmd: the passwords travel in SQLCMDPASSWORD and on stdin, never in
     argv, and a name that would need quoting, or `sa` as the application's
     login, is refused before sqlcmd runs."""
-    facts = CONTEXT["_backends"]["mssql"]
+    facts = FACTS["mssql"]
     sqlcmd = stand_in(tmp_path, "sqlcmd")
     password = "Sa-passw0rd-" + secrets.token_hex(4)
     app_password = "App-passw0rd-" + secrets.token_hex(4)
@@ -906,7 +911,7 @@ def test_mssql_init_command_refuses_names_and_hides_the_password(
         "DB_USER": "shop",
         "DB_PASSWORD": app_password,
     }
-    for script in (facts["init_command"], facts["healthcheck"]):
+    for script in (backend_script("mssql", "db-init.sh"), facts["healthcheck"]):
         script = script.replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
         done = run_script(script, {**env, "DB_NAME": "shop"})
         assert done.returncode == 0, done.stderr
@@ -917,7 +922,9 @@ def test_mssql_init_command_refuses_names_and_hides_the_password(
         f"SQLCMDPASSWORD={password}\n"
     ) == 2  # db-init, healthcheck
     (tmp_path / "sqlcmd.argv").unlink()
-    init = facts["init_command"].replace("/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd))
+    init = backend_script("mssql", "db-init.sh").replace(
+        "/opt/mssql-tools18/bin/sqlcmd", str(sqlcmd)
+    )
     for variable in ("DB_NAME", "DB_USER"):
         for hostile in HOSTILE_NAMES:
             done = run_script(init, {**env, "DB_NAME": "shop", variable: hostile})
@@ -934,7 +941,7 @@ def test_oracle_initdb_script_quotes_names_and_hides_passwords(
 ) -> None:
     """The initdb script with a stand-in sqlplus: SYS's password and the
     test user's reach it on stdin only, the user name checked and quoted."""
-    script = CONTEXT["_backends"]["oracle"]["create_test_database"]
+    script = backend_script("oracle", "initdb.sh")
     sqlplus = stand_in(tmp_path, "sqlplus")
     env = {
         "PATH": f"{sqlplus.parent}:/usr/bin:/bin",

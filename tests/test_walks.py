@@ -45,9 +45,9 @@ from sqlalchemy.pool import NullPool
 
 from conftest import (
     ADMIN_URLS,
-    CONTEXT,
     DROP_DATABASE,
     DROP_USER,
+    FACTS,
     SERVER_BACKENDS,
     TEMPLATE,
     Renderer,
@@ -319,7 +319,7 @@ def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
     activated environment instead of `uv run`. Runs in the background
     process (the `background` mark), beside the rest of the suite.
     """
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     env = {**user_env(scratch), "MYPY_CACHE_DIR": str(mypy_cache)}
     if install == "pip":  # the newest Python here is the one on PATH
         python313 = find_python313()
@@ -405,7 +405,7 @@ def walk_ci(
 ) -> None:
     """The GitHub job's `run:` steps, then the GitLab job's script lines that
     differ from them (GitLab runs its script in one shell)."""
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     workflow = load_yaml(project / ".github/workflows/ci.yml")
     job = workflow["jobs"]["test"]
     ci_env = {
@@ -483,7 +483,7 @@ def connects(step: Step, server_started: bool) -> bool:
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 def test_readme_creates_before_it_connects(render: Renderer, backend: str) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     project = render(database_backend=backend)
     dotenv = {k: v or "" for k, v in dotenv_values(project / ".env").items()}
     compose = load_yaml(project / "docker-compose.yml")
@@ -510,7 +510,7 @@ ADMINISTRATORS = {"sa", "postgres", "root", "sys", "system"}
 def test_ci_creates_and_waits_before_it_connects(
     render: Renderer, backend: str, provider: str
 ) -> None:
-    facts = CONTEXT["_backends"][backend]
+    facts = FACTS[backend]
     project = render(database_backend=backend, ci_provider=provider)
     # Each job has a service of its own; SQL Server's second job runs pyodbc.
     urls = {"test": facts["ci_url"]}

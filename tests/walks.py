@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from conftest import backend_script
+
 FENCE = re.compile(r"^```(\w*)$")
 SHELLS = {"bash", "sh", "shell", "console"}
 GITHUB_EXPRESSION = re.compile(r"\$\{\{\s*env\.(\w+)\s*\}\}")
@@ -175,7 +177,8 @@ def compose_creates(
         if service["image"] != facts["image"]:
             continue
         if "entrypoint" in service:  # db-init
-            assert service["entrypoint"][-1] == facts["init_command"].replace("$", "$$")
+            script = backend_script(facts["name"], "db-init.sh")
+            assert service["entrypoint"][-1] == script.replace("$", "$$")
             created |= {dotenv[owned], dotenv[owned] + "_test"}
             continue
         environment = {

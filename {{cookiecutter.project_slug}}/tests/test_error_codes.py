@@ -1,5 +1,6 @@
-{%- set backend = cookiecutter.database_backend -%}
-{%- set db_server = cookiecutter._backends[backend].server -%}
+{%- set db = cookiecutter | backend -%}
+{%- set backend = db.name -%}
+{%- set db_server = db.server -%}
 """Errors are classified by what happened, from each driver's own codes.
 
 Each case is the exception the driver raises (made here, or provoked on
@@ -42,7 +43,7 @@ from {{ cookiecutter.package_name }}.errors import (
 )
 from {{ cookiecutter.package_name }}.infra.database import execute_with_retry
 
-URL = make_url("{{ cookiecutter._backends[backend].drivername }}://app:s3cret@db.example/orders")
+URL = make_url("{{ db.drivername }}://app:s3cret@db.example/orders")
 RETRIED = (DatabaseConnectionError, TransientError)
 
 

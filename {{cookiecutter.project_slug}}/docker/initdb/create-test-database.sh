@@ -10,5 +10,5 @@
 # {% if db.test_database_part == "database" %}database{% else %}user (schema){% endif %} the test suite uses next to the development one.
 {%- endif %}
 set -eu
-{{ db.create_test_database }}
+{% filter trim %}{% include "backends/" ~ db.name ~ "/initdb.sh" %}{% endfilter %}
 {%- endif %}

@@ -1,8 +1,6 @@
 {#- BigQuery-only projects have no relational database: this file is removed. -#}
-{%- set backends = [] -%}
-{%- for name in ["sqlite", cookiecutter.database_backend] | unique if cookiecutter._backends[name].relational -%}
-{%- set _ = backends.append(name) -%}
-{%- endfor -%}
+{%- set db = cookiecutter | backend -%}
+{%- set backends = (["sqlite", db.name] | unique | list) if db.relational else [] -%}
 """What each driver's error codes mean: errors are classified by what happened.
 
 `classify()` reads the code a driver attaches to its error (a SQLSTATE, an error

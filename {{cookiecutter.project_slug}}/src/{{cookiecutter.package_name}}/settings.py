@@ -83,7 +83,7 @@ class Settings:
 {%- if db.server %}
     db_host: str = "localhost"
     db_port: int = {{ db.port }}
-    db_user: str = {{ (db.default_user or cookiecutter.package_name) | tojson }}
+    db_user: str = {{ cookiecutter.package_name | literal }}
     db_password: str = field(default="", repr=False)
 {%- if db.test_database_part == "database" %}
     #: Database name; the test suite uses this name with "_test" appended.

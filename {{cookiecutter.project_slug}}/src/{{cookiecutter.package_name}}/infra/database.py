@@ -45,9 +45,7 @@ T = TypeVar("T")
 
 SQLITE_DRIVER = "sqlite+pysqlite"
 {%- if db.driver_engine_options %}
-#: Engine options that only one driver accepts, by driver name.
-#: {{ db.driver_engine_options_why }}
-DRIVER_ENGINE_OPTIONS: dict[str, dict[str, Any]] = {{ db.driver_engine_options }}
+{% filter trim %}{% include "backends/" ~ db.name ~ "/engine_options.py" %}{% endfilter %}
 {%- endif %}
 
 
