@@ -1,6 +1,7 @@
 """Finish the generated project, then smoke-test it.
 
-1. Delete what the chosen options do not need.
+1. Delete what the chosen options do not need, and put the BigQuery-alone
+   variants of four files in place (cookiecutter.json's `_files`).
 2. Write .env from .env.example, with fresh random passwords (mode 0600).
 3. Check the output: no template syntax is left, TOML/INI/YAML files parse,
    .env has every setting of .env.example, and, when this Python is new
@@ -46,6 +47,8 @@ FREE_TEXT = [
 COMPOSE = (DB["server"] or DB["analytics"]) and ANSWERS["use_docker_compose"]
 CHOSEN = {
     "relational": DB["relational"],
+    # Files named <name>.bigquery.py: the BigQuery-alone version of <name>.py.
+    "bigquery_alone": not DB["relational"],
     "analytics": DB["analytics"],
     "server": DB["server"],
     "compose": COMPOSE,
@@ -89,6 +92,14 @@ def remove_unneeded():
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
+
+
+def use_variants():
+    """Put each kept BigQuery-alone file (<name>.bigquery.py) in its place."""
+    for name in CONTEXT["files"]["bigquery_alone"]:
+        path = Path(name.format(package=PACKAGE))
+        if path.exists():
+            path.rename(path.with_name(path.name.replace(".bigquery.", ".", 1)))
 
 
 def write_env():
@@ -195,6 +206,7 @@ def parse_yaml(text):
 
 def main():
     remove_unneeded()
+    use_variants()
     write_env()
     problems = check_files()
     if not CAN_RUN_PROJECT:

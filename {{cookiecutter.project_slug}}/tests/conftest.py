@@ -1,7 +1,4 @@
 {%- set db = cookiecutter | backend -%}
-{%- if not db.relational -%}
-{% filter trim %}{% include "analytics/conftest.py" %}{% endfilter %}
-{%- else -%}
 """Test fixtures: one test database per run, one rolled-back transaction per test.
 
 Where the tests run (`infra/testing.py` derives it):
@@ -388,4 +385,3 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         security, "password_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST)
     )
-{%- endif %}

@@ -1,6 +1,4 @@
 {%- set db = cookiecutter | backend -%}
-{%- set relational = db.relational -%}
-{%- if relational -%}
 """The project's own database errors: what callers catch instead of driver errors.
 
 Drivers report the same problem in different ways (a SQLSTATE, an error number,
@@ -25,14 +23,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .error_codes import Details, classify, details
-{%- else -%}
-"""The project's own errors: what callers catch instead of library errors."""
-{%- endif %}
 
 
 class DataLayerError(Exception):
     """Base class of every error the data layer raises on purpose."""
-{%- if relational %}
 
     #: Set by `translate()`: the database's code for the error (SQLSTATE,
     #: error number, ORA- code, SQLite result code) and the constraint, table
@@ -41,7 +35,6 @@ class DataLayerError(Exception):
     constraint: str | None = None
     table: str | None = None
     column: str | None = None
-{%- endif %}
 
 
 class ValidationError(DataLayerError, ValueError):
@@ -49,33 +42,8 @@ class ValidationError(DataLayerError, ValueError):
 {%- if db.analytics %}
 
 
-class QueryTooExpensiveError(DataLayerError):
-    """A BigQuery query would scan more bytes than allowed (BQ_MAX_BYTES_BILLED)."""
-
-    def __init__(self, estimate: int, limit: int) -> None:
-        super().__init__(
-            f"the query would scan {estimate:,} bytes, more than the limit of {limit:,}"
-        )
-        self.estimate = estimate
-        self.limit = limit
-
-
-class AnalyticsWriteError(DataLayerError):
-    """BigQuery refused rows of a batch; `written` holds the ids it stored before.
-
-    Each request is all or nothing, but a batch is several requests: the
-    events in `written` are stored, the others are not.
-    """
-
-    def __init__(self, written: list[str], errors: list[object]) -> None:
-        super().__init__(
-            f"BigQuery refused a batch of events after storing {len(written):,}:"
-            f" {str(errors[:3])[:500]}"
-        )
-        self.written = written
-        self.errors = errors
+{% filter trim %}{% include "analytics/errors.py" %}{% endfilter %}
 {%- endif %}
-{%- if relational %}
 
 
 class DuplicateError(DataLayerError):
@@ -240,4 +208,3 @@ def first_line(error: SQLAlchemyError) -> str:
     source = error.orig if isinstance(error, DBAPIError) else error
     lines = str(source).strip().splitlines()
     return lines[0] if lines else type(source).__name__
-{%- endif %}

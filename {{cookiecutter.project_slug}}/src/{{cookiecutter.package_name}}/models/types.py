@@ -2,18 +2,6 @@
 {%- set timestamp = db.timestamp_type -%}
 {%- set label = db.label -%}
 {%- set zone = timestamp.zone if timestamp else none -%}
-{%- if not db.relational -%}
-"""Time helpers shared by the models."""
-
-from __future__ import annotations
-
-from datetime import UTC, datetime
-
-
-def utc_now() -> datetime:
-    """The current time as a timezone-aware UTC datetime."""
-    return datetime.now(UTC)
-{%- else -%}
 """Column types shared by the models."""
 
 from __future__ import annotations
@@ -128,4 +116,3 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.astimezone(UTC)
 {%- endif %}
         return value.replace(tzinfo=UTC)
-{%- endif %}

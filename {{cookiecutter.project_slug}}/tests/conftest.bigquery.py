@@ -1,0 +1,1 @@
+{% filter trim %}{% include "analytics/conftest.py" %}{% endfilter %}
