@@ -57,6 +57,9 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 #: The template: this checkout, or another copy (--template), e.g. a patched one.
 TEMPLATE = BENCH.parent
+sys.path.insert(0, str(TEMPLATE / "tests"))  # helpers shared with the tests
+import environments  # noqa: E402
+
 PYTHON = sys.executable
 #: Backends for figure 1 when cookiecutter.json cannot be read.
 GENERATION_BACKENDS = ("sqlite", "postgresql", "mysql", "mssql", "oracle")
@@ -423,25 +426,7 @@ def bare_cookiecutter(work: Path) -> list[str] | None:
     if uv is None:
         log("  (no uv: the generation rows without SQLAlchemy are skipped)")
         return None
-    venv = work / "bare-cookiecutter"
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    subprocess.run(
-        [uv, "venv", "-q", "--python", PYTHON, str(venv)], check=True, env=env
-    )
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "-q",
-            "--python",
-            str(venv / "bin" / "python"),
-            "cookiecutter==2.7.1",
-        ],
-        check=True,
-        env=env,
-    )
-    return [str(venv / "bin" / "cookiecutter")]
+    return [str(environments.bare_cookiecutter(uv, PYTHON, work / "bare-cookiecutter"))]
 
 
 def figure_generation(work: Path, reps: int, rows: list[Row], uncached: bool) -> None:

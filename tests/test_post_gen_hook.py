@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import stat
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
+import environments
 from conftest import CI, CONTEXT, TEMPLATE, Renderer, run
 
 
@@ -154,23 +154,8 @@ def bare_cookiecutter(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if CI:
             pytest.fail("uv is needed to build an environment without SQLAlchemy")
         pytest.skip("uv is not installed")
-    venv = tmp_path_factory.mktemp("bare") / "venv"
-    subprocess.run(
-        [uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True
-    )
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "-q",
-            "--python",
-            str(venv / "bin" / "python"),
-            "cookiecutter==2.7.1",
-        ],
-        check=True,
-    )
-    return venv / "bin" / "cookiecutter"
+    folder = tmp_path_factory.mktemp("bare") / "venv"
+    return environments.bare_cookiecutter(uv, sys.executable, folder)
 
 
 def test_generation_is_the_same_without_sqlalchemy(
