@@ -202,7 +202,16 @@ def compile_checked(source: str, filename: str, mode: str, **flags: Any) -> Any:
 def in_process_rendering() -> Iterator[None]:
     """cookiecutter as the tests run it: hooks in this process, each template
     file compiled and scored once per run (the same code as a real run,
-    without the repeated work)."""
+    without the repeated work).
+
+    These three patches of cookiecutter's and Jinja's internals stay because
+    they pay for themselves: twelve renders (six backends, two CI providers)
+    take 6.7 s without them and 0.45 s with them (hooks in-process alone
+    4.9 s, Jinja's compile memoised alone 3.2 s, binaryornot's check
+    memoised alone 6.0 s; 2 cores, 2026-11-30), and the suite renders
+    several hundred projects. The walks and the bare-cookiecutter test run
+    cookiecutter's command line unpatched, as users do.
+    """
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hooks, "run_script", run_hook_here)
         patch.setattr(Environment, "compile", compile_once)
