@@ -115,6 +115,9 @@ def test_every_backend_has_its_code_partials() -> None:
         # Engine options only some drivers take.
         if facts["driver_engine_options"]:
             expected.add("engine_options.py")
+        # The column type of timestamps, where the default is not enough.
+        if facts["timestamp_type"]:
+            expected.add("timestamp_type.py")
         # Where the database converts timestamps to UTC in SQL, the type doing it.
         if (facts["timestamp_type"] or {}).get("zone") == "sql":
             expected.add("timestamp.py")

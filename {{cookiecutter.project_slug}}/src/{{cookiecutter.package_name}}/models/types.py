@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 {%- endif %}
 {%- if timestamp %}
-{{ timestamp.import }}
+from sqlalchemy.dialects import {{ timestamp.dialects[0] }}
 {%- endif %}
 from sqlalchemy.types import TypeDecorator{% if timestamp %}, TypeEngine{% endif %}
 
@@ -39,8 +39,7 @@ from sqlalchemy.types import TypeDecorator{% if timestamp %}, TypeEngine{% endif
 BIG_INTEGER = BigInteger().with_variant(Integer(), "sqlite")
 {%- if timestamp %}
 
-#: {{ (timestamp.why ~ ".") | wordwrap(76, wrapstring="\n#: ") }}
-TIMESTAMP_TYPE = {{ timestamp.type }}
+{% filter trim %}{% include "backends/" ~ db.name ~ "/timestamp_type.py" %}{% endfilter %}
 {%- endif %}
 
 
