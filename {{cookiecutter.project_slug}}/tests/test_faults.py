@@ -257,31 +257,44 @@ def test_lost_commit_reply_is_never_retried(
     assert count_users(committing_engine) == CUTS  # each committed, once
 
 
+def insert_batch(batch: int, password_hash: str) -> int:
+    """bulk_create 100 users in a unit of work of its own."""
+    rows: list[NewUser] = [
+        {
+            "username": f"b{batch}-{n}",
+            "email": f"b{batch}-{n}@example.com",
+            "password_hash": password_hash,
+        }
+        for n in range(100)
+    ]
+    with get_session() as session:
+        return UserRepository(session).bulk_create(rows)
+
+
 def test_lost_commit_reply_of_a_bulk_insert_is_never_retried(
     proxy: CuttingProxy, committing_engine: Engine
 ) -> None:
     password_hash = security.hash_password("bulk password")  # what bulk_create takes
-
-    def insert_batch(batch: int) -> int:
-        rows: list[NewUser] = [
-            {
-                "username": f"b{batch}-{n}",
-                "email": f"b{batch}-{n}@example.com",
-                "password_hash": password_hash,
-            }
-            for n in range(100)
-        ]
-        with get_session() as session:
-            return UserRepository(session).bulk_create(rows)
-
     proxy.cut_after(COMMIT, 5)
     unknown = 0
     for batch in range(5):
         with pytest.raises(CommitOutcomeUnknownError):
-            execute_with_retry(partial(insert_batch, batch), delay=0.01)
+            execute_with_retry(partial(insert_batch, batch, password_hash), delay=0.01)
         unknown += 1
     assert (proxy.cuts, unknown) == (5, 5)
     assert count_users(committing_engine) == 500
+
+
+def test_connection_lost_during_a_bulk_insert_is_retried(
+    proxy: CuttingProxy, committing_engine: Engine
+) -> None:
+    """Cut as the rows are sent ({{ "COPY" if db.name == "postgresql" else "INSERT" }}): nothing was committed, so the
+    retry is safe, and it stores each row once."""
+    password_hash = security.hash_password("bulk password")
+    proxy.cut_before({{ 'b"COPY users"' if db.name == "postgresql" else 'b"INSERT INTO users"' }}, 1)
+    inserted = execute_with_retry(partial(insert_batch, 1, password_hash), delay=0.01)
+    assert (inserted, proxy.cuts) == (100, 1)
+    assert count_users(committing_engine) == 100
 
 
 def create_user_once(name: str) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Literal
 
 import pytest
@@ -20,6 +21,7 @@ from {{ cookiecutter.package_name }}.errors import (
     ValidationError,
 )
 from {{ cookiecutter.package_name }}.models import Profile, User
+from {{ cookiecutter.package_name }}.repositories import user_repository
 from {{ cookiecutter.package_name }}.repositories.user_repository import (
     MAX_IDS_PER_STATEMENT,
     MAX_PAGE_SIZE,
@@ -480,6 +482,40 @@ def test_bulk_create_is_all_or_nothing(repo: UserRepository) -> None:
     assert repo.bulk_create([]) == 0
 
 
+def test_bulk_create_refuses_a_duplicate_within_the_batch(
+    repo: UserRepository,
+) -> None:
+    """The database's own check, whichever path the rows take: the error is
+    the project's, none of the batch is stored, and the transaction goes on."""
+    repo.create("before", "before@example.com", "password")
+    rows: list[NewUser] = [
+        {"username": "Twin", "email": "one@example.com", "password_hash": HASH},
+        {"username": "twin", "email": "two@example.com", "password_hash": HASH},
+    ]
+    with pytest.raises(DuplicateError) as refused:
+        repo.bulk_create(rows)
+    assert refused.value.code is not None  # the database's own code for it
+    assert repo.count() == 1
+    repo.bulk_create(rows[:1])
+    assert repo.count() == 2
+
+
+def test_bulk_created_timestamps_are_the_calls_to_the_microsecond(
+    repo: UserRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values bound once for the whole batch come back as the ORM's do."""
+    now = datetime(2026, 11, 30, 8, 15, 42, 123456, tzinfo=UTC)
+    monkeypatch.setattr(user_repository, "utc_now", lambda: now)
+    repo.bulk_create(
+        [{"username": "stamped", "email": "st@example.com", "password_hash": HASH}]
+    )
+    repo.session.expire_all()
+    user = repo.get_by_username("stamped")
+    assert user is not None
+    assert (user.created_at, user.updated_at, user.version) == (now, now, 1)
+    assert user.active is True
+
+
 def test_bulk_create_validates_rows(repo: UserRepository) -> None:
     with pytest.raises(ValidationError):
         repo.bulk_create([{"username": "ok", "email": "nope", "password_hash": HASH}])
@@ -536,8 +572,9 @@ def test_set_active_updates_in_one_statement(repo: UserRepository) -> None:
 
 def test_long_lists_stay_within_the_parameter_limits(repo: UserRepository) -> None:
     """Every statement, compiled for {{ db.label }}, within both limits:
-    bulk_create sends its rows as executemany (SQLAlchemy batches them below
-    the dialect's limit), set_active its ids in chunks."""
+    bulk_create sends its rows by the driver's bulk path (executemany, which
+    SQLAlchemy batches below the dialect's limit, or PostgreSQL's COPY), and
+    set_active its ids in chunks."""
     with statements_run(repo.session) as statements:
         users = add_users(repo, 2 * MAX_IDS_PER_STATEMENT + 200)
         ids = [user.id for user in users]
