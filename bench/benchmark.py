@@ -83,7 +83,7 @@ def generation_backends() -> list[str]:
 SERVER_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MariaDB"}
 #: Environment variables that would steer a generated project elsewhere.
 STEERING = ("DATABASE_URL", "TEST_DATABASE_URL", "CI", "PYTHONPATH", "PYTEST_ADDOPTS")
-FIGURES = ("gen", "suite", "insert", "update", "page", "roundtrip")
+FIGURES = ("gen", "suite", "insert", "update", "page", "roundtrip", "getbyid")
 
 
 def log(message: str) -> None:
@@ -633,6 +633,16 @@ def inprocess_rows(
                     ins[fastest],
                 )
             )
+        if "peer" in ins:
+            rows.append(
+                Row(
+                    3.6 + index / 100,
+                    f"3c. peer: advanced-alchemy `add_many` {n:,} rows vs {names[fastest]} (record)",
+                    label,
+                    ins["peer"],
+                    ins[fastest],
+                )
+            )
     if "update" in result:
         upd = result["update"]
         rows.append(
@@ -680,6 +690,41 @@ def inprocess_rows(
                 target="— (report)",
             )
         )
+    if "page" in result and "peer_offset_deep" in result["page"]:
+        page = result["page"]
+        rows.append(
+            Row(
+                5.6 + index / 100,
+                f"5c. peer: advanced-alchemy OFFSET page at row {result['page_depth']:,} vs our `list_page` (record)",
+                label,
+                page["peer_offset_deep"],
+                page["offset_deep"],
+            )
+        )
+    if "getbyid" in result:
+        got = result["getbyid"]
+        calls = result["getbyid_calls"]
+        rows.append(
+            Row(
+                6.7 + index / 100,
+                f"6c. get by id, a unit of work each ({calls:,} calls): `get_session()` + `get` vs raw BEGIN, SELECT, COMMIT (record)",
+                label,
+                got["ours"],
+                got["raw"],
+                scale=1 / calls,
+            )
+        )
+        if "peer" in got:
+            rows.append(
+                Row(
+                    6.8 + index / 100,
+                    "6d. peer: advanced-alchemy `get`, a unit of work each, vs raw (record)",
+                    label,
+                    got["peer"],
+                    got["raw"],
+                    scale=1 / calls,
+                )
+            )
     if "roundtrip" in result:
         rt = result["roundtrip"]
         count = result["roundtrips"]
@@ -879,7 +924,7 @@ def main() -> int:
                 )
             if "suite" in only:
                 figure_suite(projects, servers, args.reps, rows)
-            inproc = [f for f in ("insert", "update", "page", "roundtrip") if f in only]
+            inproc = [f for f in FIGURES[2:] if f in only]
             for index, backend in enumerate(
                 b for b in ("sqlite", "postgresql", "mysql") if b in backends
             ):
@@ -887,7 +932,7 @@ def main() -> int:
                     continue
                 if backend == "sqlite":
                     url = f"sqlite+pysqlite:///{work / 'bench.db'}"
-                    figures = [f for f in inproc if f != "roundtrip"]
+                    figures = [f for f in inproc if f not in ("roundtrip", "getbyid")]
                     label = "SQLite"
                 else:
                     url = servers[backend].create_database()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 #: The figures this module knows, in the order they run.
-FIGURES = ("insert", "update", "page", "roundtrip")
+FIGURES = ("insert", "update", "page", "roundtrip", "getbyid")
 COLUMNS = (
     "username",
     "email",
@@ -228,6 +228,18 @@ class Raw:
             cur.fetchone()
             self.commit()
 
+    def get_by_id(self, ids: list[int]) -> None:
+        """A transaction per id, as a unit of work has: BEGIN, the row, COMMIT."""
+        cur = self.conn.cursor()
+        sql = f"SELECT {', '.join(COLUMNS)} FROM users WHERE id = {self.mark}"
+        for user_id in ids:
+            if self.backend == "sqlite":
+                cur.execute("BEGIN")
+            cur.execute(sql, (user_id,))
+            if cur.fetchone() is None:
+                raise SystemExit(f"raw: no user {user_id}")
+            self.commit()
+
     def select_one(self, count: int) -> None:
         """`SELECT 1` `count` times on this one reused connection, in autocommit."""
         if self.backend == "postgresql":
@@ -312,6 +324,12 @@ class App:
         with self.get_session() as session:
             return int(self.UserRepository(session).set_active(active))
 
+    def get_by_id(self, ids: list[int]) -> None:
+        for user_id in ids:
+            with self.get_session() as session:
+                if self.UserRepository(session).get(user_id) is None:
+                    raise SystemExit(f"ours: no user {user_id}")
+
     def select_one(self, count: int) -> None:
         from sqlalchemy import select
 
@@ -319,6 +337,60 @@ class App:
         for _ in range(count):
             with get_session() as session:
                 session.execute(select(1)).scalar()
+
+
+class Peer:
+    """advanced-alchemy's sync repository on the same model, tables and server,
+    with an engine as its users make one (`create_engine(url)`: no pre-ping,
+    no event listeners), in a unit of work per call."""
+
+    def __init__(self, app: App, url: str) -> None:
+        from advanced_alchemy.filters import LimitOffset
+        from advanced_alchemy.repository import SQLAlchemySyncRepository
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import sessionmaker
+
+        class Users(SQLAlchemySyncRepository[app.User]):
+            model_type = app.User
+
+        self.Users = Users
+        self.LimitOffset = LimitOffset
+        self.User = app.User
+        self.engine = create_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def add_many(self, data: list[dict[str, Any]]) -> None:
+        User = self.User
+        with self.sessions.begin() as session:
+            self.Users(session=session).add_many(
+                [
+                    User(
+                        username=r["username"],
+                        username_key=r["username"],
+                        email=r["email"],
+                        password_hash=r["password_hash"],
+                        active=r["active"],
+                    )
+                    for r in data
+                ]
+            )
+
+    def offset_page(self, offset: int, limit: int) -> list[Any]:
+        with self.sessions.begin() as session:
+            return list(
+                self.Users(session=session).list(
+                    self.LimitOffset(limit=limit, offset=offset),
+                    order_by=[(self.User.id, False)],
+                )
+            )
+
+    def get_by_id(self, ids: list[int]) -> None:
+        for user_id in ids:
+            with self.sessions.begin() as session:
+                self.Users(session=session).get(user_id)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
 
 def main() -> None:
@@ -337,6 +409,9 @@ def main() -> None:
         type=int,
         default=20,
         help="calls averaged per pagination sample",
+    )
+    parser.add_argument(
+        "--getbyid-calls", type=int, default=2000, help="units of work per sample"
     )
     parser.add_argument("--figures", default=",".join(FIGURES))
     parser.add_argument(
@@ -361,6 +436,10 @@ def main() -> None:
         sys.path.insert(0, src)
         patched = App(package)
 
+    try:
+        peer: Peer | None = Peer(app, args.url)
+    except ImportError:  # the benchmark's environment lacks it: no peer rows
+        peer = None
     engine = app.database.get_engine()
     app.models.Base.metadata.drop_all(engine)
     app.models.Base.metadata.create_all(engine)
@@ -408,12 +487,14 @@ def main() -> None:
             args.add_all_reps if args.add_all_reps is not None else min(args.reps, 3)
         )
         if add_reps > 0:
-            side = insert_side(app.add_all)
+            slow = {"add_all": insert_side(app.add_all)}
+            if peer:
+                slow["peer"] = insert_side(peer.add_many)
             interleave(
-                {"add_all": side},
+                slow,
                 add_reps,
                 results,
-                {"add_all": lambda: side(warm_rows)},
+                {k: (lambda f=f: f(warm_rows)) for k, f in slow.items()},
             )
         out["insert"] = results
 
@@ -484,6 +565,19 @@ def main() -> None:
             "keyset_first": pages(lambda r: r.list_after(None, per_page), first),
             "keyset_deep": pages(lambda r: r.list_after(after_id, per_page), deep),
         }
+        if peer:
+
+            def peer_page() -> float:
+                gc.collect()
+                start = time.perf_counter()
+                for _ in range(args.page_calls):
+                    found = peer.offset_page(depth, per_page)
+                elapsed = (time.perf_counter() - start) / args.page_calls
+                if len(found) != per_page or found[0].username != deep:
+                    raise SystemExit(f"peer: wrong page: {found[:1]}")
+                return elapsed
+
+            sides["peer_offset_deep"] = peer_page
         results = {}
         interleave(sides, args.reps, results)
         out["page"] = results
@@ -504,10 +598,34 @@ def main() -> None:
         out["roundtrip"] = results
         out["roundtrips"] = count
 
+    # -- 6c. get by id, a unit of work each -----------------------------------
+    if "getbyid" in figures:
+        if "update" not in figures and "page" not in figures:
+            raw.seed(rows)
+        raw.load()
+        cur = raw.begin()
+        cur.execute("SELECT id FROM users ORDER BY id")
+        all_ids = [row[0] for row in cur.fetchall()]
+        raw.commit()
+        step = max(1, len(all_ids) // args.getbyid_calls)
+        ids = all_ids[::step][: args.getbyid_calls]
+        sides = {
+            "ours": lambda: timed(lambda: app.get_by_id(ids)),
+            "raw": lambda: timed(lambda: raw.get_by_id(ids)),
+        }
+        if peer:
+            sides["peer"] = lambda: timed(lambda: peer.get_by_id(ids))
+        results = {}
+        interleave(sides, args.reps, results)
+        out["getbyid"] = results
+        out["getbyid_calls"] = len(ids)
+
     raw.truncate()
     raw.run("DROP TABLE IF EXISTS users_seed")
     raw.conn.close()
     app.database.dispose_engine()
+    if peer:
+        peer.dispose()
     if patched:
         patched.database.dispose_engine()
     json.dump(out, sys.stdout)
