@@ -139,6 +139,21 @@ def test_hostile_strings_are_stored_as_data(repo: UserRepository, hostile: str) 
     assert repo.count() == 1  # the table is still there, with one row
 
 
+def test_bulk_created_hostile_strings_are_stored_as_data(repo: UserRepository) -> None:
+    """Through the bulk path too (PostgreSQL's COPY has its own escapes: a
+    backslash, and "\\N", its NULL)."""
+    names = [*HOSTILE_STRINGS[:5], "\\N", "\\.", "end\\", "tab,comma;pipe|"]
+    repo.bulk_create(
+        [
+            {"username": name, "email": f"h{n}@example.com", "password_hash": HASH}
+            for n, name in enumerate(names)
+        ]
+    )
+    repo.session.expire_all()
+    stored = repo.session.scalars(select(User.username).order_by(User.id)).all()
+    assert stored == names
+
+
 #: Values no database here can store alike: refused by every method, up front.
 UNSTORABLE = ["nul\x00byte", "lone \udcff surrogate (an undecodable byte)"]
 
