@@ -1,12 +1,14 @@
 {%- set db = cookiecutter | backend -%}
 """Inserting many rows by the fastest path the driver offers.
 
-`insert_rows` takes rows already validated (the repositories do that) and
-sends them inside the caller's transaction:
+`insert_rows` sends rows (the repositories check them first) inside the
+caller's transaction:
 
 {%- if db.name == "postgresql" %}
 - PostgreSQL: psycopg's `COPY ... FROM STDIN`, several times faster than an
-  INSERT per row or multi-row VALUES. Its errors are psycopg's own; they are
+  INSERT per row or multi-row VALUES. The rows may come from an iterator,
+  consumed as the COPY runs: the checks that make each row run while the
+  server stores the ones before. Its errors are psycopg's own; they are
   wrapped as SQLAlchemy wraps a statement's (`IntegrityError` for a taken
   unique value, with the SQLSTATE), so `errors.translate` maps them as
   usual, and a lost connection is invalidated as SQLAlchemy would.
@@ -17,12 +19,17 @@ sends them inside the caller's transaction:
 - {% if db.name in ("postgresql", "sqlite") %}Elsewhere{% else %}{{ db.label }}{% endif %}: a Core INSERT as executemany, which SQLAlchemy batches
   within the dialect's parameter limits.
 
-All rows go in, or, at the first error, none of what this call sent.
+Any error, the database's or one raised while the rows are produced, leaves
+none of them stored once the caller rolls back (the repositories use a
+savepoint).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+{%- if db.name == "postgresql" %}
+from itertools import chain
+{%- endif %}
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -33,28 +40,33 @@ from sqlalchemy.types import TypeEngine
 
 
 def insert_rows(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
-) -> None:
-    """Insert `rows` (dicts with the same keys: column names) into `table`."""
-    if not rows:
-        return
+    connection: Connection, table: Table, rows: Iterable[dict[str, Any]]
+) -> int:
+    """Insert `rows` (dicts with the same keys: column names) into `table`;
+    returns how many."""
+    remaining = iter(rows)
+    first = next(remaining, None)
+    if first is None:
+        return 0
     backend = connection.dialect.name
 {%- if db.name == "postgresql" %}
     if backend == "postgresql":
         preparer = connection.dialect.identifier_preparer
-        columns = ", ".join(preparer.quote(name) for name in rows[0])
+        columns = ", ".join(preparer.quote(name) for name in first)
         statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
-        _copy(connection, statement, _bound(connection, table, rows))
-        return
+        values = _row_binder(connection, table, list(first))
+        return _copy(connection, statement, map(values, chain([first], remaining)))
 {%- endif %}
+    listed = [first, *remaining]
     if backend == "sqlite":
         # The INSERT as SQLAlchemy writes it for these columns, sent as is.
         compiled = insert(table).compile(
-            dialect=connection.dialect, column_keys=list(rows[0])
+            dialect=connection.dialect, column_keys=list(first)
         )
-        connection.exec_driver_sql(str(compiled), _bound(connection, table, rows))
-        return
-    connection.execute(insert(table), list(rows))
+        connection.exec_driver_sql(str(compiled), _bound(connection, table, listed))
+    else:
+        connection.execute(insert(table), listed)
+    return len(listed)
 
 
 def _bound(
@@ -96,9 +108,29 @@ def _processor(
 {%- if db.name == "postgresql" %}
 
 
-def _copy(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+def _row_binder(
+    connection: Connection, table: Table, columns: list[str]
+) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """What `_bound` does, for one row at a time."""
+    processors = [_processor(connection, table.c[name].type) for name in columns]
+    pairs = list(zip(columns, processors, strict=True))
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            row[name] if process is None else process(row[name])
+            for name, process in pairs
+        )
+
+    return values
+
+
+def _copy(
+    connection: Connection, statement: str, rows: Iterable[tuple[Any, ...]]
+) -> int:
     """Run `statement`, a COPY FROM STDIN, with `rows`, on the psycopg
-    connection under `connection`: in its transaction, its errors wrapped."""
+    connection under `connection`: in its transaction, its errors wrapped.
+    Returns how many rows were sent."""
+    sent = 0
     dbapi = connection.dialect.loaded_dbapi
     pooled = connection.connection
     driver_connection: Any = pooled.driver_connection  # psycopg's Connection
@@ -112,6 +144,7 @@ def _copy(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -
         with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+                sent += 1
         events.after_cursor_execute(connection, cursor, statement, None, None, True)
     except dbapi.Error as error:
         lost = connection.dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
@@ -127,4 +160,5 @@ def _copy(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -
         ) from error
     finally:
         cursor.close()
+    return sent
 {%- endif %}

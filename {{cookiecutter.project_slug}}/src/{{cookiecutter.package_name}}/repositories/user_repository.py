@@ -1,4 +1,6 @@
 {%- set mssql = cookiecutter.database_backend == "mssql" -%}
+{#- Python 3.12 writes generic functions as `def f[T](...)`. -#}
+{%- set type_params = cookiecutter.python_version != "3.11" -%}
 """Queries on users: create, find, search, page through, and change many at once.
 
 The repository works inside the caller's session and never commits: the caller
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, TypedDict{% if not type_params %}, TypeVar{% endif %}, cast
 
 from sqlalchemy import CursorResult, Update, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +34,9 @@ from ..models.user import (
 )
 from ..validation import column_length, storable_text
 
+{% if not type_params -%}
+T = TypeVar("T")
+{% endif -%}
 #: The users table, as `insert_rows` takes it.
 USERS = User.metadata.tables[User.__tablename__]
 #: The most rows one page may ask for.
@@ -254,23 +259,22 @@ class UserRepository:
         COPY on PostgreSQL, executemany elsewhere), without the ORM's per-row
         bookkeeping: many times faster than `session.add_all(objects)` for
         large loads. Every row gets the same created_at and updated_at, the
-        time of the call. All rows go in, or none: a taken username or e-mail raises
-        DuplicateError, and a row that is not valid (a `password_hash` that is
-        not an Argon2id hash within bounds, for one) ValidationError, before
-        anything is sent.
+        time of the call. All rows go in, or none: a taken username or e-mail
+        raises DuplicateError, and a row that is not valid (a `password_hash`
+        that is not an Argon2id hash within bounds, for one) ValidationError.
+        Rows are checked as they are sent: on PostgreSQL the server stores the
+        earlier ones meanwhile, and the error undoes them.
 
         Each batch stays within the database's limit on parameters per
         statement: SQLAlchemy splits a multi-row INSERT at the dialect's
         maximum, and a driver's own executemany binds one row's parameters.
         """
         now = utc_now()
-        rows = [_new_user_row(user, now) for user in users]
-        if rows:
-            self._flush_in_savepoint(
-                lambda: insert_rows(self.session.connection(), USERS, rows),
-                "a username or email in the batch is already taken",
-            )
-        return len(rows)
+        rows = (_new_user_row(user, now) for user in users)  # checked as sent
+        return self._flush_in_savepoint(
+            lambda: insert_rows(self.session.connection(), USERS, rows),
+            "a username or email in the batch is already taken",
+        )
 
     def set_active(self, active: bool, user_ids: Collection[int] | None = None) -> int:
         """Activate or deactivate users; returns how many changed.
@@ -302,18 +306,16 @@ class UserRepository:
         )
         return cast(CursorResult[Any], result).rowcount
 
-    def _flush_in_savepoint(
-        self, write: Callable[[], object], duplicate_message: str
-    ) -> None:
+    def _flush_in_savepoint{{ "[T]" if type_params }}(self, write: Callable[[], T], duplicate: str) -> T:
         # A savepoint keeps the caller's transaction alive after a refused
         # write; without it PostgreSQL aborts the whole transaction.
         try:
             with self.session.begin_nested():
-                write()
+                return write()
         except IntegrityError as error:
             translated = translate(error, self.session.get_bind().engine.url)
             if isinstance(translated, DuplicateError):
-                translated.args = (duplicate_message,)
+                translated.args = (duplicate,)
             raise translated from None
 
 
