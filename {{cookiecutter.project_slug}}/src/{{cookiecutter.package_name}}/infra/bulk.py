@@ -26,10 +26,8 @@ savepoint).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-{%- if db.name == "postgresql" %}
+from collections.abc import Callable, Iterable
 from itertools import chain
-{%- endif %}
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -49,38 +47,42 @@ def insert_rows(
     if first is None:
         return 0
     backend = connection.dialect.name
+    if backend not in ("postgresql", "sqlite"):
+        listed = [first, *remaining]
+        connection.execute(insert(table), listed)
+        return len(listed)
+    values = map(_binder(connection, table, list(first)), chain([first], remaining))
 {%- if db.name == "postgresql" %}
     if backend == "postgresql":
         preparer = connection.dialect.identifier_preparer
         columns = ", ".join(preparer.quote(name) for name in first)
         statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
-        values = _row_binder(connection, table, list(first))
-        return _copy(connection, statement, map(values, chain([first], remaining)))
+        return _copy(connection, statement, values)
 {%- endif %}
-    listed = [first, *remaining]
-    if backend == "sqlite":
-        # The INSERT as SQLAlchemy writes it for these columns, sent as is.
-        compiled = insert(table).compile(
-            dialect=connection.dialect, column_keys=list(first)
+    # SQLite: the INSERT as SQLAlchemy writes it for these columns, sent as is.
+    compiled = insert(table).compile(
+        dialect=connection.dialect, column_keys=list(first)
+    )
+    bound = list(values)
+    connection.exec_driver_sql(str(compiled), bound)
+    return len(bound)
+
+
+def _binder(
+    connection: Connection, table: Table, columns: list[str]
+) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values as SQLAlchemy would hand them to the driver: each
+    through its column type's bind processing (a TypeDecorator's included)."""
+    processors = [_processor(connection, table.c[name].type) for name in columns]
+    pairs = list(zip(columns, processors, strict=True))
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            row[name] if process is None else process(row[name])
+            for name, process in pairs
         )
-        connection.exec_driver_sql(str(compiled), _bound(connection, table, listed))
-    else:
-        connection.execute(insert(table), listed)
-    return len(listed)
 
-
-def _bound(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
-    """The rows as tuples of what SQLAlchemy would hand the driver: each value
-    through its column type's bind processing (a TypeDecorator's included).
-    Built column by column, then zipped: far fewer Python steps per value."""
-    columns = []
-    for name in rows[0]:
-        values = [row[name] for row in rows]
-        process = _processor(connection, table.c[name].type)
-        columns.append(values if process is None else list(map(process, values)))
-    return list(zip(*columns, strict=True))
+    return values
 
 
 def _processor(
@@ -106,22 +108,6 @@ def _processor(
 
     return once
 {%- if db.name == "postgresql" %}
-
-
-def _row_binder(
-    connection: Connection, table: Table, columns: list[str]
-) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """What `_bound` does, for one row at a time."""
-    processors = [_processor(connection, table.c[name].type) for name in columns]
-    pairs = list(zip(columns, processors, strict=True))
-
-    def values(row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            row[name] if process is None else process(row[name])
-            for name, process in pairs
-        )
-
-    return values
 
 
 def _copy(
