@@ -16,7 +16,7 @@ import ssl
 from pathlib import Path
 {%- if cookiecutter.database_backend == "mssql" %}
 from typing import Any, NoReturn
-{%- elif cookiecutter.database_backend == "mysql" %}
+{%- elif db.server %}
 from typing import Any
 {%- endif %}
 
@@ -209,6 +209,13 @@ SERVER_PARTS = {
     "DB_PASSWORD": "s3cret",
     "DB_NAME": "orders",
 }
+
+
+def dialect_connect_args(environment: dict[str, str]) -> dict[str, Any]:
+    """What the driver's connect() receives for these settings (no connection)."""
+    url = get_db_url(Settings.from_env(environment, None))
+    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    return dict(options)
 
 
 {% filter trim %}{% include "backends/" ~ cookiecutter.database_backend ~ "/test_url.py" %}{% endfilter %}

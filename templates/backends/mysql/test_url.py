@@ -6,8 +6,7 @@ def test_server_url_from_parts() -> None:
 
 
 def test_driver_receives_the_password_unchanged() -> None:
-    url = get_db_url(Settings.from_env({"DB_PASSWORD": HOSTILE_PASSWORD}, None))
-    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    options = dialect_connect_args({"DB_PASSWORD": HOSTILE_PASSWORD})
     assert options["password"] == HOSTILE_PASSWORD
     assert (options["host"], options["charset"]) == ("localhost", "utf8mb4")
 
@@ -37,8 +36,7 @@ def test_driver_receives_the_password_unchanged() -> None:
 def test_tls_settings_reach_pymysql(
     environment: dict[str, str], expected: dict[str, object]
 ) -> None:
-    url = get_db_url(Settings.from_env(environment, None))
-    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    options = dialect_connect_args(environment)
     tls = {key: value for key, value in options.items() if key.startswith("ssl")}
     assert tls == expected
 
@@ -62,9 +60,8 @@ def test_pymysql_checks_what_each_mode_promises(
     environment = {"DB_SSLMODE": mode}
     if mode != "require":
         environment["DB_SSL_CA"] = "/etc/ca.pem"
-    url = get_db_url(Settings.from_env(environment, None))
-    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
     # PyMySQL's connection object, built without connecting.
+    options = dialect_connect_args(environment)
     connection: Any = pymysql.connect(**options, defer_connect=True)
     assert connection.ctx.verify_mode == verify_mode
     assert connection.ctx.check_hostname is check_hostname

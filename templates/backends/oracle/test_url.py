@@ -6,10 +6,8 @@ def test_server_url_from_parts() -> None:
 
 
 def test_driver_receives_the_password_unchanged() -> None:
-    url = get_db_url(Settings.from_env({"DB_PASSWORD": HOSTILE_PASSWORD}, None))
     # Thin mode: the engine works without any Oracle client library.
-    engine = create_db_engine(url, Settings())
-    _, options = engine.dialect.create_connect_args(url)
+    options = dialect_connect_args({"DB_PASSWORD": HOSTILE_PASSWORD})
     assert options["password"] == HOSTILE_PASSWORD
     assert "(SERVICE_NAME=FREEPDB1)" in options["dsn"]
 

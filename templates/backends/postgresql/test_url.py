@@ -6,8 +6,7 @@ def test_server_url_from_parts() -> None:
 
 
 def test_driver_receives_the_password_unchanged() -> None:
-    url = get_db_url(Settings.from_env({"DB_PASSWORD": HOSTILE_PASSWORD}, None))
-    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    options = dialect_connect_args({"DB_PASSWORD": HOSTILE_PASSWORD})
     assert options["password"] == HOSTILE_PASSWORD
     assert (options["host"], options["dbname"]) == ("localhost", Settings().db_name)
 
@@ -38,8 +37,7 @@ def test_driver_receives_the_password_unchanged() -> None:
 def test_tls_settings_reach_libpq(
     environment: dict[str, str], expected: dict[str, str]
 ) -> None:
-    url = get_db_url(Settings.from_env(environment, None))
-    _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
+    options = dialect_connect_args(environment)
     tls = {key: value for key, value in options.items() if key.startswith("ssl")}
     assert tls == expected
 
