@@ -265,6 +265,13 @@ def timed(func: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def timed_sides(
+    calls: dict[str, Callable[[], object]],
+) -> dict[str, Callable[[], float]]:
+    """Each call, as a side that returns how long it took."""
+    return {name: (lambda call=call: timed(call)) for name, call in calls.items()}
+
+
 def interleave(
     sides: dict[str, Callable[[], float]],
     reps: int,
@@ -586,13 +593,14 @@ def main() -> None:
     # -- 6. round trip ---------------------------------------------------------
     if "roundtrip" in figures:
         count = args.roundtrips
-        sides = {
-            "ours": lambda: timed(lambda: app.select_one(count)),
-            "raw": lambda: timed(lambda: raw.select_one(count)),
-            "raw_tx": lambda: timed(lambda: raw.select_one_in_transactions(count)),
+        calls = {
+            "ours": lambda: app.select_one(count),
+            "raw": lambda: raw.select_one(count),
+            "raw_tx": lambda: raw.select_one_in_transactions(count),
         }
         if patched:
-            sides["patched"] = lambda: timed(lambda: patched.select_one(count))
+            calls["patched"] = lambda: patched.select_one(count)
+        sides = timed_sides(calls)
         results = {}
         interleave(sides, args.reps, results)
         out["roundtrip"] = results
@@ -609,12 +617,13 @@ def main() -> None:
         raw.commit()
         step = max(1, len(all_ids) // args.getbyid_calls)
         ids = all_ids[::step][: args.getbyid_calls]
-        sides = {
-            "ours": lambda: timed(lambda: app.get_by_id(ids)),
-            "raw": lambda: timed(lambda: raw.get_by_id(ids)),
+        calls = {
+            "ours": lambda: app.get_by_id(ids),
+            "raw": lambda: raw.get_by_id(ids),
         }
         if peer:
-            sides["peer"] = lambda: timed(lambda: peer.get_by_id(ids))
+            calls["peer"] = lambda: peer.get_by_id(ids)
+        sides = timed_sides(calls)
         results = {}
         interleave(sides, args.reps, results)
         out["getbyid"] = results
