@@ -4,7 +4,7 @@
 `insert_rows` sends rows (the repositories check them first) inside the
 caller's transaction:
 
-{%- if db.name == "postgresql" %}
+{% if db.name == "postgresql" -%}
 - PostgreSQL: psycopg's `COPY ... FROM STDIN`, several times faster than an
   INSERT per row or multi-row VALUES. The rows may come from an iterator,
   consumed as the COPY runs: the checks that make each row run while the
@@ -12,12 +12,14 @@ caller's transaction:
   wrapped as SQLAlchemy wraps a statement's (`IntegrityError` for a taken
   unique value, with the SQLSTATE), so `errors.translate` maps them as
   usual, and a lost connection is invalidated as SQLAlchemy would.
-{%- endif %}
+{% endif -%}
 - SQLite: the driver's `executemany`, each value bound through its column's
   type once per distinct value (the batch's timestamps are one value), past
   SQLAlchemy's per-row parameter processing.
-- {% if db.name in ("postgresql", "sqlite") %}Elsewhere{% else %}{{ db.label }}{% endif %}: a Core INSERT as executemany, which SQLAlchemy batches
+{%- if db.name not in ("postgresql", "sqlite") %}
+- {{ db.label }}: a Core INSERT as executemany, which SQLAlchemy batches
   within the dialect's parameter limits.
+{%- endif %}
 
 Any error, the database's or one raised while the rows are produced, leaves
 none of them stored once the caller rolls back (the repositories use a
@@ -46,14 +48,15 @@ def insert_rows(
     first = next(remaining, None)
     if first is None:
         return 0
-    backend = connection.dialect.name
-    if backend not in ("postgresql", "sqlite"):
+{%- if db.name not in ("postgresql", "sqlite") %}
+    if connection.dialect.name != "sqlite":
         listed = [first, *remaining]
         connection.execute(insert(table), listed)
         return len(listed)
+{%- endif %}
     values = map(_binder(connection, table, list(first)), chain([first], remaining))
 {%- if db.name == "postgresql" %}
-    if backend == "postgresql":
+    if connection.dialect.name == "postgresql":
         preparer = connection.dialect.identifier_preparer
         columns = ", ".join(preparer.quote(name) for name in first)
         statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
