@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -76,14 +77,19 @@ def _binder(
 ) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     """A row's values as SQLAlchemy would hand them to the driver: each
     through its column type's bind processing (a TypeDecorator's included)."""
-    processors = [_processor(connection, table.c[name].type) for name in columns]
-    pairs = list(zip(columns, processors, strict=True))
+    take = itemgetter(*columns)
+    many = len(columns) > 1  # else `take` returns the value, not a tuple
+    processed = [
+        (index, process)
+        for index, name in enumerate(columns)
+        if (process := _processor(connection, table.c[name].type)) is not None
+    ]
 
     def values(row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            row[name] if process is None else process(row[name])
-            for name, process in pairs
-        )
+        found = list(take(row)) if many else [take(row)]
+        for index, process in processed:
+            found[index] = process(found[index])
+        return tuple(found)  # what SQLAlchemy's executemany takes
 
     return values
 
