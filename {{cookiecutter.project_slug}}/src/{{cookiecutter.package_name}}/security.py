@@ -44,7 +44,11 @@ MAX_PARALLELISM = 2 * password_hasher.parallelism
 _COST = re.compile(
     r"m=(?P<m>[1-9][0-9]{0,9}),t=(?P<t>[1-9][0-9]{0,9}),p=(?P<p>[1-9][0-9]{0,9})"
 )
-_BASE64 = re.compile(r"[A-Za-z0-9+/]+")  # unpadded
+#: The whole hash: the parameters (checked by `_check_cost`), then at least
+#: 8 bytes of salt and 4 of hash in unpadded base64.
+_ARGON2ID = re.compile(
+    r"\$argon2id\$v=19\$([^$]*)\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{6,}"
+)
 
 
 def prepare_password(password: object) -> str:
@@ -117,20 +121,13 @@ def check_imported_hash(password_hash: str) -> str:
     plain-text password would be stored as it is, and a hash with a huge cost
     would make every sign-in attempt on that account expensive.
     """
-    parts = password_hash.split("$")
-    if not (
-        len(parts) == 6
-        and parts[:3] == ["", "argon2id", "v=19"]
-        and len(parts[4]) >= 11  # 8 bytes of salt, at least
-        and len(parts[5]) >= 6  # 4 bytes of hash, at least
-        and _BASE64.fullmatch(parts[4])
-        and _BASE64.fullmatch(parts[5])
-    ):
+    match = _ARGON2ID.fullmatch(password_hash)
+    if match is None:
         raise ValidationError(
             "password_hash is not an Argon2id hash"
             " ($argon2id$v=19$m=...,t=...,p=...$salt$hash)"
         )
-    _check_cost(parts[3])
+    _check_cost(match[1])
     return password_hash
 
 

@@ -54,6 +54,8 @@ def storable_text(field: str, value: object, max_length: int | None = None) -> s
         raise ValidationError(f"{field} is longer than {max_length} characters")
     if "\x00" in value:
         raise ValidationError(f"{field} must not contain NUL characters")
+    if value.isascii():  # nothing to encode: a flag CPython keeps on the string
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
