@@ -111,7 +111,8 @@ def main(package: str, mode: str, operations: int) -> dict[str, Any]:
     reconnected = connected[0]
 
     # Every idle connection the pool kept must be alive: check all of them out
-    # at once; pool_pre_ping would have to replace any dead one (an invalidation).
+    # at once; the liveness check would have to replace any dead one (an
+    # invalidation).
     invalidated[0] = 0
     idle = database.get_pool_status()["checked_in"]
     connections = [engine.connect() for _ in range(idle)]

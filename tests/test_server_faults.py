@@ -189,8 +189,9 @@ def test_a_frozen_server(live: LiveProject) -> None:
         assert outcome["error"] is None  # answered once thawed
         assert outcome["seconds"] >= FROZEN_SECONDS
     else:
-        # The pool's pre-ping read times out (1 + 2 s), then the reconnect's
-        # read of the server's greeting does too: twice the read timeout.
+        # The statement's read times out (1 + 2 s; the ping's, had the
+        # connection been idle over 0.5 s), and a reconnect's read of the
+        # server's greeting can time out too: at most twice the read timeout.
         assert outcome["error"].startswith("cannot reach the database at ")
         assert outcome["seconds"] < 2 * (1 + 2) + 1, outcome
     assert live.server.password not in out + err

@@ -1,4 +1,3 @@
-{%- set db = cookiecutter | backend -%}
 """The database module: sessions, transactions, the pool, retries and logging."""
 
 from __future__ import annotations
@@ -124,11 +123,7 @@ def test_engine_takes_pool_settings(file_engine: Engine) -> None:
     pool = file_engine.pool
     assert isinstance(pool, QueuePool)
     assert pool.size() == 2
-{%- if db.server %}
-    assert pool._pre_ping  # verify connections before handing them out
-{%- else %}
     assert not pool._pre_ping  # a file has no connection to lose: no SELECT 1
-{%- endif %}
     assert pool._recycle == 3600
     assert file_engine.hide_parameters
 

@@ -44,7 +44,7 @@ from {{ cookiecutter.package_name }}.errors import (
     SchemaError,
     TransientError,
 )
-from {{ cookiecutter.package_name }}.infra import database
+from {{ cookiecutter.package_name }}.infra import database{% if proxy %}, liveness{% endif %}
 from {{ cookiecutter.package_name }}.infra.database import (
     create_db_engine,
     execute_with_retry,
@@ -113,6 +113,7 @@ class CuttingProxy:
         self.mode: tuple[str, bytes] | None = None
         self.remaining = 0
         self.cuts = 0
+        self.open: list[tuple[socket.socket, socket.socket]] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def __enter__(self) -> CuttingProxy:
@@ -145,6 +146,14 @@ class CuttingProxy:
         with self.lock:
             self.mode, self.remaining = ("before", marker), times
 
+    def cut_open(self) -> None:
+        """Reset every connection open now, as a server restart does."""
+        with self.lock:
+            open_now, self.open = self.open, []
+        for client, server in open_now:
+            _reset(client)
+            _close(server)
+
     def _accept(self) -> None:
         while True:
             try:
@@ -152,6 +161,8 @@ class CuttingProxy:
             except OSError:  # closed
                 return
             server = socket.create_connection(self.target)
+            with self.lock:
+                self.open.append((client, server))
             reply_to_drop = threading.Event()
             threading.Thread(
                 target=self._upstream, args=(client, server, reply_to_drop), daemon=True
@@ -342,6 +353,32 @@ def test_lost_commit_of_a_read_is_retried(proxy: CuttingProxy) -> None:
     proxy.cut_after(COMMIT, 1)
     assert execute_with_retry(count, delay=0.01) == 0  # nothing written: safe to rerun
     assert proxy.cuts == 1
+
+
+def test_a_connection_that_died_idle_is_replaced_unseen(
+    proxy: CuttingProxy, committing_engine: Engine
+) -> None:
+    add_user("before")
+    time.sleep(liveness.PING_AFTER_IDLE_SECONDS + 0.2)
+    proxy.cut_open()  # the pooled connection dies while idle
+    add_user("after")  # pinged at checkout, found dead, replaced: no error
+    assert count_users(committing_engine) == 2
+
+
+def test_a_connection_that_died_just_after_use_fails_once_then_is_replaced(
+    proxy: CuttingProxy, committing_engine: Engine
+) -> None:
+    """Within `PING_AFTER_IDLE_SECONDS` a connection is not pinged: the unit of
+    work finds it dead, with nothing written, so a retry is safe."""
+    add_user("before")
+    proxy.cut_open()
+    with pytest.raises(DatabaseConnectionError):
+        add_user("lost")
+    add_user("after")  # the pool has been retired: a new connection
+    assert count_users(committing_engine) == 2
+    proxy.cut_open()
+    execute_with_retry(partial(add_user, "retried"), delay=0.01)
+    assert count_users(committing_engine) == 3
 {%- endif %}
 
 

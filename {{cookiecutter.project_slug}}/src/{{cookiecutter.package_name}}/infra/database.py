@@ -32,6 +32,9 @@ from ..settings import Settings, SettingsError, get_settings
 from ..settings import Settings, get_settings
 {%- endif %}
 from .commit_outcome import track_commit_outcome
+{%- if db.server %}
+from .liveness import ping_idle_connections
+{%- endif %}
 from .monitoring import log_slow_queries
 {%- if db.server %}
 from .timeouts import apply_server_timeouts
@@ -94,11 +97,6 @@ def create_db_engine(
         # Bound values stay out of logs and error messages: they can hold
         # personal data and password hashes.
         "hide_parameters": True,
-{%- if db.server %}
-        # Test each pooled connection before use, so a restarted server costs
-        # a reconnect instead of an error.
-        "pool_pre_ping": True,
-{%- endif %}
     }
     sqlite = url.get_backend_name() == "sqlite"
     if sqlite:
@@ -129,6 +127,8 @@ def create_db_engine(
 {%- if db.server %}
     else:
         apply_server_timeouts(engine, settings)
+        # A restarted server costs a reconnect instead of an error (liveness.py).
+        ping_idle_connections(engine)
 {%- endif %}
     track_commit_outcome(engine)
     log_slow_queries(engine, settings.db_slow_query_seconds)
