@@ -113,7 +113,8 @@ def driver_import_names() -> set[str]:
     """The import names of every backend's drivers (cookiecutter.json)."""
     names = set()
     for facts in template_context()["_backends"].values():
-        names.add(facts["import_name"])
+        for variant in [facts, *facts.get("drivers", {}).values()]:
+            names.add(variant.get("import_name", facts["import_name"]))
         names.update(facts.get("optional_dependencies", {}))  # named as imported
     return names
 
@@ -184,6 +185,29 @@ def backend(context: Mapping[str, Any]) -> dict[str, Any]:
     name = context["database_backend"]
     # A backend states what differs from `_backend_defaults`.
     facts = {**context["_backend_defaults"], **context["_backends"][name]}
+    # A backend with a choice of drivers (`<name>_driver`, e.g.
+    # postgresql_driver) states what each changes; other backends ignore it.
+    drivers = facts.pop("drivers")
+    if drivers:
+        facts.update(drivers[context[f"{name}_driver"]])
+    # Facts that name the driver say so with {driver} or {drivername}.
+    names = {"{driver}": facts["driver"] or "", "{drivername}": facts["drivername"]}
+
+    def filled(value: Any) -> Any:
+        if isinstance(value, str):
+            for placeholder, name in names.items():
+                value = value.replace(placeholder, name)
+        return value
+
+    facts["ci_url"] = filled(facts["ci_url"])
+    facts["extra_settings"] = [
+        {
+            **setting,
+            "default": filled(setting["default"]),
+            "example": filled(setting["example"]),
+        }
+        for setting in facts["extra_settings"]
+    ]
     facts["name"] = name
     facts["analytics"] = name == "bigquery" or bool(context["use_bigquery_analytics"])
     # A server whose image runs no init scripts (SQL Server) gets a db-init
@@ -219,6 +243,12 @@ def pre_gen_context(context: Mapping[str, Any]) -> dict[str, Any]:
         "choices": {
             "python_version": context["_python_versions"],
             "database_backend": list(context["_backends"]),
+            # A backend's driver question, checked only for that backend.
+            **{
+                f"{name}_driver": list(facts["drivers"])
+                for name, facts in context["_backends"].items()
+                if name == context["database_backend"] and "drivers" in facts
+            },
         },
         "naming": NAMING,
     }

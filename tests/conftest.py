@@ -46,11 +46,17 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 BACKENDS = CONTEXT["database_backend"]
 #: Each backend's facts as the templates read them (`cookiecutter | backend`).
-FACTS = {
-    name: backend(
-        {**CONTEXT, "database_backend": name, "use_bigquery_analytics": False}
+#: The default answers: each choice's first option.
+DEFAULTS = {k: v[0] if isinstance(v, list) else v for k, v in CONTEXT.items()}
+FACTS = {name: backend({**DEFAULTS, "database_backend": name}) for name in BACKENDS}
+#: The answers of a PostgreSQL project on psycopg2 (psycopg 3 is the default).
+PSYCOPG2 = {"database_backend": "postgresql", "postgresql_driver": "psycopg2"}
+#: A PostgreSQL project's facts with each of its drivers.
+POSTGRESQL_DRIVERS = {
+    driver: backend(
+        {**DEFAULTS, "database_backend": "postgresql", "postgresql_driver": driver}
     )
-    for name in BACKENDS
+    for driver in CONTEXT["postgresql_driver"]
 }
 SERVER_BACKENDS = [b for b in BACKENDS if FACTS[b]["server"]]
 RELATIONAL_BACKENDS = [b for b in BACKENDS if FACTS[b]["relational"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import BACKENDS, CONTEXT, FACTS, TEMPLATE
+from conftest import BACKENDS, CONTEXT, FACTS, POSTGRESQL_DRIVERS, TEMPLATE
 
 CONTRACT_KEYS = [
     "project_name",
@@ -15,6 +15,7 @@ CONTRACT_KEYS = [
     "author_email",
     "python_version",
     "database_backend",
+    "postgresql_driver",
     "use_bigquery_analytics",
     "use_docker_compose",
     "ci_provider",
@@ -45,7 +46,7 @@ SERVER_FACTS = {
 }
 #: Facts only some servers state: SQL Server's URL for its second CI job,
 #: which runs the default driver where `ci_url` uses another.
-OPTIONAL_FACTS = {"ci_odbc_url"}
+OPTIONAL_FACTS = {"ci_odbc_url", "driver_label"}
 SETTINGS = {"DB_USER", "DB_PASSWORD", "DB_NAME", "DB_ROOT_PASSWORD"}
 
 
@@ -70,6 +71,31 @@ def test_defaults() -> None:
     assert CONTEXT["use_docker_compose"] is True
     assert CONTEXT["use_bigquery_analytics"] is False
     assert CONTEXT["ci_provider"][0] == "github"
+    assert CONTEXT["postgresql_driver"][0] == "psycopg"
+
+
+def test_each_driver_choice_states_only_known_facts() -> None:
+    """A backend's `drivers` change some of its facts, per `<name>_driver`."""
+    known = (
+        REQUIRED_FACTS
+        | SERVER_FACTS
+        | OPTIONAL_FACTS
+        | set(CONTEXT["_backend_defaults"])
+    )
+    for name, stated in CONTEXT["_backends"].items():
+        drivers = stated.get("drivers")
+        if drivers:
+            assert list(drivers) == CONTEXT[f"{name}_driver"], name
+            for variant in drivers.values():
+                assert set(variant) <= known - {"drivers"}, name
+    psycopg2 = POSTGRESQL_DRIVERS["psycopg2"]
+    assert psycopg2["drivername"] == "postgresql+psycopg2"
+    assert psycopg2["ci_url"].startswith("postgresql+psycopg2://")
+    [driver_setting] = [
+        s for s in psycopg2["extra_settings"] if s["name"] == "db_driver"
+    ]
+    assert driver_setting["default"] == "psycopg2"
+    assert FACTS["postgresql"]["ci_url"].startswith("postgresql+psycopg://")
 
 
 def test_backends_offered_only_when_they_have_facts() -> None:

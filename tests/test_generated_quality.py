@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Renderer, run, tool
+from conftest import PSYCOPG2, Renderer, run, tool
 
 #: Variants whose Python differs: each backend, the oldest and newest Python,
 #: the shortest and longest package names (line wrapping), a hostile name.
@@ -33,6 +33,7 @@ VARIANTS: list[dict[str, Any]] = [
     {"database_backend": "oracle"},
     {"database_backend": "bigquery", "package_name": "b" * 40, "project_slug": "bq"},
     {"database_backend": "postgresql", "use_bigquery_analytics": True},
+    PSYCOPG2,
 ]
 IDS = ["-".join(str(v) for v in variant.values())[:40] for variant in VARIANTS]
 

@@ -20,6 +20,7 @@ from conftest import (
     FAULTS_FILE,
     FAULTS_SKIPPED,
     LIVE_BACKENDS,
+    PSYCOPG2,
     PYTEST,
     SERVER_BACKENDS,
     Renderer,
@@ -114,6 +115,24 @@ def test_suite_passes_on_the_real_server(
         f"database: one per pytest-xdist worker, e.g. {drivername}://{server.user}:***@"
     )
     assert f"/{server.database}_test_gw0" in suite.header
+    assert server.password not in suite.result.output
+
+
+def test_psycopg2_project_passes_the_same_live_suite(
+    render: Renderer, server_factory: Callable[[str], Server], tmp_path: Path
+) -> None:
+    """psycopg2 in place of psycopg 3: the whole generated suite, the fault
+    tests included (COPY through copy_expert, cut connections, lost COMMIT
+    replies), on the real server, logging in with a hostile password."""
+    server = server_factory("postgresql")
+    project = render(**PSYCOPG2)
+    env = project_env(project, CI="true", **server.env())
+    suite = run_suite(project, env, tmp_path / "report.xml", "--faults", "-n", "2")
+    suite.assert_green()
+    assert {"tests/test_server.py", FAULTS_FILE} <= suite.files(suite.passed)
+    assert suite.header.startswith(
+        f"database: one per pytest-xdist worker, e.g. postgresql+psycopg2://{server.user}:***@"
+    )
     assert server.password not in suite.result.output
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import (
     LIVE_BACKENDS,
+    PSYCOPG2,
     SERVER_BACKENDS,
     Renderer,
     Server,
@@ -25,18 +26,22 @@ ALEMBIC = [sys.executable, "-m", "alembic"]
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("backend", LIVE_BACKENDS)
+@pytest.mark.parametrize(
+    "answers",
+    [{"database_backend": backend} for backend in LIVE_BACKENDS] + [PSYCOPG2],
+    ids=[*LIVE_BACKENDS, "postgresql-psycopg2"],
+)
 def test_migration_cycle_and_drift(
     render: Renderer,
     server_factory: Callable[[str], Server],
-    backend: str,
+    answers: dict[str, str],
     tmp_path: Path,
 ) -> None:
     """A model change that check must catch and autogenerate must turn into a
     revision (the plain cycle is walked in test_walks.py, as the README has it)."""
-    server = server_factory(backend)
+    server = server_factory(answers["database_backend"])
     project = tmp_path / "project"
-    shutil.copytree(render(database_backend=backend), project)
+    shutil.copytree(render(**answers), project)
     # DB_ECHO: the SQL is logged too, and the password must still not show.
     env = project_env(project, DB_ECHO="true", **server.env())
 

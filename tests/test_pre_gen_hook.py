@@ -172,6 +172,7 @@ def test_the_suggested_command_repeats_every_answer_but_the_refused(
         "author_email": PLACEHOLDER,
         "python_version": "3.11",
         "database_backend": "postgresql",
+        "postgresql_driver": "psycopg",
         "use_bigquery_analytics": "no",
         "use_docker_compose": "no",
         "ci_provider": "github",

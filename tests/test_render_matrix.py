@@ -22,6 +22,7 @@ from conftest import (
     BACKENDS,
     CONTEXT,
     FACTS,
+    PSYCOPG2,
     SERVER_BACKENDS,
     TEMPLATE,
     Renderer,
@@ -235,6 +236,28 @@ def test_pyproject_declares_the_driver_and_tools(
         name: [req] for name, req in facts["optional_dependencies"].items()
     }
     assert pyproject["dependency-groups"]["dev"] == ["my-service[dev]"]
+
+
+def test_psycopg2_project_declares_psycopg2(render: Renderer) -> None:
+    project = render(**PSYCOPG2)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    dependencies = pyproject["project"]["dependencies"]
+    assert "psycopg2-binary>=2.9.10" in dependencies
+    assert not [d for d in dependencies if d.startswith("psycopg[")]
+    assert "types-psycopg2" in pyproject["project"]["optional-dependencies"]["dev"]
+    assert "DB_DRIVER=psycopg2" in (project / ".env.example").read_text()
+    assert "The driver is psycopg2" in (project / "README.md").read_text()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mysql", "bigquery"])
+def test_other_backends_ignore_the_postgresql_driver(
+    render: Renderer, backend: str
+) -> None:
+    default = render(database_backend=backend)
+    answered = render(database_backend=backend, postgresql_driver="psycopg2")
+    assert files(answered) == files(default)
+    for path in files(default) - {".env"}:  # .env: passwords drawn anew
+        assert (answered / path).read_bytes() == (default / path).read_bytes(), path
 
 
 @pytest.mark.parametrize("version", CONTEXT["python_version"])

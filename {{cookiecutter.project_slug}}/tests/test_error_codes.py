@@ -12,8 +12,10 @@ is worth retrying.
 from __future__ import annotations
 
 import functools
-{%- if backend == "mssql" %}
+{%- if backend in ("postgresql", "mssql") %}
 import importlib
+{%- endif %}
+{%- if backend == "mssql" %}
 import os
 import re
 {%- endif %}
@@ -42,6 +44,9 @@ from {{ cookiecutter.package_name }}.errors import (
     translate,
 )
 from {{ cookiecutter.package_name }}.infra.database import execute_with_retry
+{%- if backend == "postgresql" %}
+from {{ cookiecutter.package_name }}.settings import Settings
+{%- endif %}
 
 URL = make_url("{{ db.drivername }}://app:s3cret@db.example/orders")
 RETRIED = (DatabaseConnectionError, TransientError)
@@ -133,14 +138,20 @@ def without_folder(
 
 
 def psycopg_error(sqlstate: str | None) -> Exception:
-    """psycopg's exception for `sqlstate`; None: the server never answered."""
-    import psycopg
-
+    """The exception for `sqlstate` of the driver DB_DRIVER names (psycopg or
+    psycopg2); None: the server never answered."""
+    driver: Any = importlib.import_module(Settings().db_driver)
+    error: Exception
     if sqlstate is None:
-        return psycopg.OperationalError("connection failed: Connection refused")
-    if sqlstate.startswith("FATAL"):  # a refused connection: only the message
-        return psycopg.OperationalError(f"connection failed: ...: {sqlstate}")
-    return psycopg.errors.lookup(sqlstate)(f"error {sqlstate}")
+        error = driver.OperationalError("connection failed: Connection refused")
+    elif sqlstate.startswith("FATAL"):  # a refused connection: only the message
+        error = driver.OperationalError(f"connection failed: ...: {sqlstate}")
+    else:
+        errors = importlib.import_module(f"{driver.__name__}.errors")
+        error = errors.lookup(sqlstate)(f"error {sqlstate}")
+        if driver.__name__ == "psycopg2":  # it reads the code from the server's answer
+            error.__setstate__({"pgcode": sqlstate, "pgerror": None})
+    return error
 
 
 POSTGRESQL_CASES: list[tuple[str | None, type[DataLayerError]]] = [
@@ -445,6 +456,7 @@ DRIVERNAMES = {
     "sqlite3": "sqlite+pysqlite",
 {%- if backend == "postgresql" %}
     "psycopg": "postgresql+psycopg",
+    "psycopg2": "postgresql+psycopg2",
 {%- elif backend == "mysql" %}
     "pymysql": "mysql+pymysql",
 {%- elif backend == "mssql" %}

@@ -69,7 +69,7 @@ OPERATIONS = 200
 CUTS = 20
 {%- endif %}
 {%- if cookiecutter.database_backend == "postgresql" %}
-#: COMMIT as psycopg sends it: a simple query, its text ended by a zero byte.
+#: COMMIT as {{ db.driver_label }} sends it: a simple query, its text ended by a zero byte.
 COMMIT = b"COMMIT\x00"
 {%- elif cookiecutter.database_backend == "mysql" %}
 #: COMMIT as PyMySQL sends it: a COM_QUERY packet (command byte 3). The bytes

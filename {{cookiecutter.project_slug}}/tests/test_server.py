@@ -36,7 +36,8 @@ pytestmark = pytest.mark.server
 
 def test_suite_runs_on_the_configured_server(test_engine: Engine) -> None:
     dialect = test_engine.dialect
-    assert f"{dialect.name}+{dialect.driver}" in {{ db.url_drivers | tuple_literal }}
+    driver = f"{dialect.name}+{dialect.driver}"
+    assert driver in {{ db.url_drivers | tuple_literal }}
     with test_engine.connect() as connection:
         assert connection.dialect.server_version_info
 

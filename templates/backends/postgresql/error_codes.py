@@ -1,4 +1,4 @@
-#: psycopg: SQLSTATE codes (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+#: psycopg and psycopg2: SQLSTATE codes (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 POSTGRESQL_CODES: dict[str, Kind] = {
     "23505": "duplicate",  # unique_violation
     "40001": "transient",  # serialization_failure
@@ -33,10 +33,10 @@ POSTGRESQL_CLASSES: dict[str, Kind] = {
 
 
 def classify_postgresql(orig: object) -> Kind | None:
-    """The kind of a psycopg error, from its SQLSTATE."""
+    """The kind of a psycopg or psycopg2 error, from its SQLSTATE."""
     if not type(orig).__module__.startswith("psycopg"):
         return None
-    code = getattr(orig, "sqlstate", None)
+    code = _sqlstate(orig)
     if code is not None:
         return POSTGRESQL_CODES.get(code) or POSTGRESQL_CLASSES.get(code[:2])
     if not _is_a(orig, "OperationalError"):
@@ -48,6 +48,12 @@ def classify_postgresql(orig: object) -> Kind | None:
     return "connection"  # no answer from the server
 
 
+def _sqlstate(orig: object) -> str | None:
+    """The SQLSTATE: psycopg 3 calls it `sqlstate`, psycopg2 `pgcode`."""
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return str(code) if code is not None else None
+
+
 def _is_a(orig: object, name: str) -> bool:
     """Whether `orig` is an instance of a class called `name` (no import of psycopg)."""
     return any(cls.__name__ == name for cls in type(orig).__mro__)
@@ -55,12 +61,12 @@ def _is_a(orig: object, name: str) -> bool:
 
 def details_postgresql(orig: object) -> Details | None:
     """The SQLSTATE and the names PostgreSQL sends apart from its message
-    (psycopg's `diag`); the DETAIL line, which quotes values, is not read."""
+    (the drivers' `diag`); the DETAIL line, which quotes values, is not read."""
     if not type(orig).__module__.startswith("psycopg"):
         return None
     diag = getattr(orig, "diag", None)
     return Details(
-        code=getattr(orig, "sqlstate", None),
+        code=_sqlstate(orig),
         constraint=getattr(diag, "constraint_name", None),
         table=getattr(diag, "table_name", None),
         column=getattr(diag, "column_name", None),

@@ -1,5 +1,5 @@
 def server_url(settings: Settings) -> URL:
-    """The PostgreSQL URL built from the DB_* settings (driver: psycopg 3).
+    """The PostgreSQL URL built from the DB_* settings (driver: `DB_DRIVER`).
 
     TLS: `DB_SSLMODE` is libpq's sslmode and `DB_SSL_CA` its sslrootcert,
     both sent in the URL, so the test database and the administrator's
@@ -14,7 +14,7 @@ def server_url(settings: Settings) -> URL:
     if ca:
         query["sslrootcert"] = ca
     return URL.create(
-        "postgresql+psycopg",
+        f"postgresql+{settings.db_driver}",
         username=settings.db_user,
         password=settings.db_password,
         host=settings.db_host,

@@ -1,8 +1,26 @@
 def test_server_url_from_parts() -> None:
     url = get_db_url(Settings.from_env(SERVER_PARTS, None))
     assert url.render_as_string(hide_password=False) == (
-        "postgresql+psycopg://svc:s3cret@db.internal:6543/orders?sslmode=prefer"
+        "{{ db.drivername }}://svc:s3cret@db.internal:6543/orders?sslmode=prefer"
     )
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+def test_db_driver_names_the_url_driver(driver: str) -> None:
+    url = get_db_url(Settings.from_env({**SERVER_PARTS, "DB_DRIVER": driver}, None))
+    assert url.drivername == f"postgresql+{driver}"
+
+
+def test_db_driver_defaults_to_the_installed_one() -> None:
+    assert Settings().db_driver == "{{ db.driver }}"
+    assert get_db_url(Settings.from_env(SERVER_PARTS, None)).drivername == (
+        "{{ db.drivername }}"
+    )
+
+
+def test_an_unknown_db_driver_is_refused() -> None:
+    with pytest.raises(SettingsError, match="DB_DRIVER must be one of psycopg, "):
+        Settings.from_env({**SERVER_PARTS, "DB_DRIVER": "asyncpg"}, None)
 
 
 def test_driver_receives_the_password_unchanged() -> None:
@@ -59,7 +77,7 @@ REFUSED_TLS_SETTINGS = [
 
 #: A DATABASE_URL with TLS options of its own, which DB_SSLMODE leaves alone.
 TLS_DATABASE_URL = (
-    "postgresql+psycopg://svc@db.internal/orders"
+    "{{ db.drivername }}://svc@db.internal/orders"
     "?sslmode=verify-full&sslrootcert=/etc/ca.pem"
 )
 TLS_DATABASE_URL_OPTIONS = {"sslmode": "verify-full", "sslrootcert": "/etc/ca.pem"}

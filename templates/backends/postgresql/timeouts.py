@@ -1,5 +1,5 @@
 def apply_server_timeouts(engine: Engine, settings: Settings) -> None:
-    """Give each new psycopg connection the timeouts (0: none).
+    """Give each new {{ db.driver_label }} connection the timeouts (0: none).
 
     The server stops a statement after DB_STATEMENT_TIMEOUT and a lock wait
     after DB_LOCK_TIMEOUT (sent at connect time, no extra round trip). TCP

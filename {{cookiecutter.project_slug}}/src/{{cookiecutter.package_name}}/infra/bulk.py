@@ -5,10 +5,12 @@
 caller's transaction:
 
 {% if db.name == "postgresql" -%}
-- PostgreSQL: psycopg's `COPY ... FROM STDIN`, several times faster than an
-  INSERT per row or multi-row VALUES. The rows may come from an iterator,
-  consumed as the COPY runs: the checks that make each row run while the
-  server stores the ones before. Its errors are psycopg's own; they are
+- PostgreSQL: `COPY ... FROM STDIN`, several times faster than an INSERT per
+  row or multi-row VALUES: psycopg 3's `Cursor.copy`, or psycopg2's
+  `copy_expert`, which reads the rows as a file in COPY's text format
+  (`_CopyText`), whichever driver `DB_DRIVER` names. The rows may come from
+  an iterator, consumed as the COPY runs: the checks that make each row run
+  while the server stores the ones before. Its errors are the driver's own; they are
   wrapped as SQLAlchemy wraps a statement's (`IntegrityError` for a taken
   unique value, with the SQLSTATE), so `errors.translate` maps them as
   usual, and a lost connection is invalidated as SQLAlchemy would.
@@ -27,8 +29,13 @@ savepoint).
 """
 
 from __future__ import annotations
-
+{% if db.name == "postgresql" %}
+import re
+{%- endif %}
 from collections.abc import Callable, Iterable
+{%- if db.name == "postgresql" %}
+from functools import lru_cache
+{%- endif %}
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -128,7 +135,7 @@ def _copy(
     sent = 0
     dbapi = connection.dialect.loaded_dbapi
     pooled = connection.connection
-    driver_connection: Any = pooled.driver_connection  # psycopg's Connection
+    driver_connection: Any = pooled.driver_connection  # psycopg's or psycopg2's
     cursor = driver_connection.cursor()
     # The engine's statement events, as for any statement: the commit-outcome
     # tracking must see the write (else a lost COMMIT reply would be retried,
@@ -136,10 +143,22 @@ def _copy(
     events = connection.dispatch
     try:
         events.before_cursor_execute(connection, cursor, statement, None, None, True)
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-                sent += 1
+        if connection.dialect.driver == "psycopg2":
+            source = _CopyText(rows)
+            try:
+                cursor.copy_expert(statement, source, size=COPY_READ_SIZE)
+            except dbapi.Error:
+                # psycopg2 ends the COPY when reading fails and raises its
+                # own error: the caller gets the one that made it fail.
+                if source.failure is not None:
+                    raise source.failure from None
+                raise
+            sent = source.sent
+        else:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    sent += 1
         events.after_cursor_execute(connection, cursor, statement, None, None, True)
     except dbapi.Error as error:
         lost = connection.dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
@@ -156,4 +175,62 @@ def _copy(
     finally:
         cursor.close()
     return sent
+
+
+#: How many characters psycopg2 asks `_CopyText` for at a time.
+COPY_READ_SIZE = 1 << 16
+#: COPY's text format: these characters are written as backslash escapes.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+class _CopyText:
+    """`rows` as COPY's text format, for psycopg2's `copy_expert`, which reads
+    it as a file: one line per row, produced as it is read."""
+
+    def __init__(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        self._lines = map(_copy_line, rows)
+        self.sent = 0
+        #: What making a row raised (a ValidationError, say), if anything.
+        self.failure: Exception | None = None
+
+    def read(self, size: int = COPY_READ_SIZE) -> str:
+        lines: list[str] = []
+        length = 0
+        try:
+            for line in self._lines:
+                lines.append(line)
+                length += len(line)
+                if length >= size:
+                    break
+        except Exception as error:
+            self.failure = error
+            raise
+        self.sent += len(lines)
+        return "".join(lines)  # "" once the rows are all read: the end
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    return "\t".join(map(_copy_value, row)) + "\n"
+
+
+def _copy_value(value: Any) -> str:
+    """A value as COPY's text format writes it."""
+    if type(value) is str:
+        return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
+    try:
+        return _copy_text(value)
+    except TypeError:  # not hashable: not cached
+        return _copy_text.__wrapped__(value)
+
+
+# A batch repeats its timestamps and flags. `typed`: True and 1 are equal
+# keys otherwise, and 1 would be written as "t".
+@lru_cache(maxsize=1024, typed=True)
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value).translate(_COPY_ESCAPES)
 {%- endif %}
