@@ -80,6 +80,8 @@ def generation_backends() -> list[str]:
     )
 
 
+#: PostgreSQL on psycopg2 (`postgresql_driver=psycopg2`), as a backend name here.
+PSYCOPG2 = "postgresql-psycopg2"
 SERVER_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MariaDB"}
 #: Environment variables that would steer a generated project elsewhere.
 STEERING = ("DATABASE_URL", "TEST_DATABASE_URL", "CI", "PYTHONPATH", "PYTEST_ADDOPTS")
@@ -200,7 +202,14 @@ def library_versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     parts = []
-    for name in ("cookiecutter", "SQLAlchemy", "psycopg", "PyMySQL", "pytest"):
+    for name in (
+        "cookiecutter",
+        "SQLAlchemy",
+        "psycopg",
+        "psycopg2-binary",
+        "PyMySQL",
+        "pytest",
+    ):
         with contextlib.suppress(PackageNotFoundError):
             parts.append(f"{name} {version(name)}")
     return ", ".join(parts)
@@ -258,16 +267,21 @@ def cookiecutter_cmd() -> list[str]:
 
 
 def generate(out: Path, backend: str, hooks: bool = True) -> Path:
-    """Render the template for `backend` into `out`; the project's folder."""
+    """Render the template for `backend` into `out`; the project's folder.
+
+    `postgresql-psycopg2` is PostgreSQL with `postgresql_driver=psycopg2`."""
     cmd = [*cookiecutter_cmd(), "--no-input", "-o", str(out)]
     if not hooks:
         cmd += ["--accept-hooks", "no"]
+    name, _, driver = backend.partition("-")
     cmd += [
         str(TEMPLATE),
-        f"database_backend={backend}",
+        f"database_backend={name}",
         f"project_slug=bench-{backend}",
-        f"package_name=bench_{backend}",
+        f"package_name=bench_{backend.replace('-', '_')}",
     ]
+    if driver:
+        cmd.append(f"{name}_driver={driver}")
     wall_time(cmd, TEMPLATE, clean_env())
     return out / f"bench-{backend}"
 
@@ -603,10 +617,17 @@ def inprocess_rows(
         names = {
             "executemany": {
                 "sqlite": "sqlite3 `executemany`",
-                "postgresql": "psycopg `executemany` (pipeline)",
+                "psycopg": "psycopg `executemany` (pipeline)",
+                "psycopg2": "psycopg2 `execute_values`",
                 "mysql": "PyMySQL `executemany` (multi-row)",
-            }[result["backend"]],
-            "copy": "psycopg `COPY`",
+            }[
+                result["driver"]
+                if result["backend"] == "postgresql"
+                else result["backend"]
+            ],
+            "copy": "psycopg2 `copy_expert` (COPY)"
+            if result["driver"] == "psycopg2"
+            else "psycopg `COPY`",
         }
         for offset, raw in enumerate([fastest] + [k for k in raws if k != fastest]):
             is_target = raw == fastest
@@ -815,8 +836,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--backends",
-        default="sqlite,postgresql,mysql",
-        help="servers for figures 2 to 6",
+        default=f"sqlite,postgresql,mysql,{PSYCOPG2}",
+        help=f"servers for figures 2 to 6 ({PSYCOPG2}: PostgreSQL on psycopg2,"
+        " figures 3 and 6)",
     )
     parser.add_argument(
         "--postgres-url",
@@ -917,6 +939,8 @@ def main() -> int:
             projects: dict[str, Path] = {}
             for backend in ("sqlite", *servers):
                 projects[backend] = generate(work / "projects", backend)
+            if "postgresql" in servers and PSYCOPG2 in backends:
+                projects[PSYCOPG2] = generate(work / "projects", PSYCOPG2)
             prewarm(projects)
             if "gen" in only:
                 figure_generation(
@@ -926,14 +950,27 @@ def main() -> int:
                 figure_suite(projects, servers, args.reps, rows)
             inproc = [f for f in FIGURES[2:] if f in only]
             for index, backend in enumerate(
-                b for b in ("sqlite", "postgresql", "mysql") if b in backends
+                b for b in ("sqlite", "postgresql", "mysql", PSYCOPG2) if b in backends
             ):
-                if not inproc or (backend != "sqlite" and backend not in servers):
+                if not inproc or backend not in projects:
                     continue
                 if backend == "sqlite":
                     url = f"sqlite+pysqlite:///{work / 'bench.db'}"
                     figures = [f for f in inproc if f not in ("roundtrip", "getbyid")]
                     label = "SQLite"
+                elif backend == PSYCOPG2:
+                    # The driver's own rows: the same server and SQL otherwise.
+                    from sqlalchemy import make_url
+
+                    url = (
+                        make_url(servers["postgresql"].create_database())
+                        .set(drivername="postgresql+psycopg2")
+                        .render_as_string(hide_password=False)
+                    )
+                    figures = [
+                        f for f in inproc if f in ("insert", "roundtrip", "getbyid")
+                    ]
+                    label = "PostgreSQL, psycopg2"
                 else:
                     url = servers[backend].create_database()
                     figures = inproc
