@@ -340,6 +340,43 @@ def walk(backend: str, install: str, scratch: Path, mypy_cache: Path) -> None:
             (project / ".env").rename(scratch / "dotenv")  # not in a checkout
             gitlab = fresh(scratch / "gitlab", backend, ci_provider="gitlab")
             walk_ci(project, gitlab, backend, server, env)
+            if backend == "postgresql":
+                (scratch / "dotenv").rename(project / ".env")  # the developer's again
+                switch_driver(walk, project)
+
+
+def switch_driver(walk: Walk, project: Path) -> None:
+    """The README's switch to the other PostgreSQL driver, as it is written:
+    one dependency in pyproject.toml, one setting in .env, `uv sync`; then the
+    suite runs on the server through the other driver, the first one gone."""
+    where = "README, PostgreSQL notes"
+    readme = " ".join((project / "README.md").read_text().split())
+    dependency = re.search(
+        r"in `pyproject.toml` replace `([^`]+)` with `([^`]+)`", readme
+    )
+    setting = re.search(r"set `(DB_DRIVER)=(\w+)` in `.env`", readme)
+    assert dependency, where
+    assert setting, where
+    old, new = dependency.groups()
+    pyproject = project / "pyproject.toml"
+    assert f'"{old}"' in pyproject.read_text(), where
+    pyproject.write_text(pyproject.read_text().replace(f'"{old}"', f'"{new}"'))
+    dotenv = project / ".env"
+    name, driver = setting.groups()
+    assert re.search(rf"^{name}=", dotenv.read_text(), re.M), where
+    dotenv.write_text(
+        re.sub(rf"^{name}=.*$", f"{name}={driver}", dotenv.read_text(), flags=re.M)
+    )
+    walk.run(Step("uv sync", where))
+    installed = walk.run(Step("uv pip list", where))
+    assert re.search(rf"^{re.escape(new.split('>')[0])} ", installed, re.M), installed
+    assert not re.search(rf"^{re.escape(old.split('[')[0])} ", installed, re.M), (
+        installed
+    )
+    output = walk.run(Step("uv run pytest --require-db", where))
+    assert suite_database(output).startswith(f"database: postgresql+{driver}://"), (
+        output
+    )
 
 
 @pytest.mark.background

@@ -45,7 +45,7 @@ from {{ cookiecutter.package_name }}.errors import (
 )
 from {{ cookiecutter.package_name }}.infra.database import execute_with_retry
 {%- if backend == "postgresql" %}
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.settings import get_settings
 {%- endif %}
 
 URL = make_url("{{ db.drivername }}://app:s3cret@db.example/orders")
@@ -138,9 +138,9 @@ def without_folder(
 
 
 def psycopg_error(sqlstate: str | None) -> Exception:
-    """The exception for `sqlstate` of the driver DB_DRIVER names (psycopg or
-    psycopg2); None: the server never answered."""
-    driver: Any = importlib.import_module(Settings().db_driver)
+    """The exception for `sqlstate` of the driver the project is configured for
+    (DB_DRIVER: psycopg or psycopg2); None: the server never answered."""
+    driver: Any = importlib.import_module(get_settings().db_driver)
     error: Exception
     if sqlstate is None:
         error = driver.OperationalError("connection failed: Connection refused")

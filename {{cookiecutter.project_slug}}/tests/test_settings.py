@@ -212,7 +212,12 @@ SERVER_PARTS = {
 
 
 def dialect_connect_args(environment: dict[str, str]) -> dict[str, Any]:
-    """What the driver's connect() receives for these settings (no connection)."""
+    """What the driver's connect() receives for these settings (no connection)
+{%- if cookiecutter.database_backend == "postgresql" %}, through the
+    driver the project is configured for (DB_DRIVER){% endif %}."""
+{%- if cookiecutter.database_backend == "postgresql" %}
+    environment = {"DB_DRIVER": get_settings().db_driver, **environment}
+{%- endif %}
     url = get_db_url(Settings.from_env(environment, None))
     _, options = create_db_engine(url, Settings()).dialect.create_connect_args(url)
     return dict(options)

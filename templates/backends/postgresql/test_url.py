@@ -11,7 +11,7 @@ def test_db_driver_names_the_url_driver(driver: str) -> None:
     assert url.drivername == f"postgresql+{driver}"
 
 
-def test_db_driver_defaults_to_the_installed_one() -> None:
+def test_db_driver_defaults_to_the_generated_choice() -> None:
     assert Settings().db_driver == "{{ db.driver }}"
     assert get_db_url(Settings.from_env(SERVER_PARTS, None)).drivername == (
         "{{ db.drivername }}"
