@@ -15,10 +15,11 @@ caller's transaction:
   unique value, with the SQLSTATE), so `errors.translate` maps them as
   usual, and a lost connection is invalidated as SQLAlchemy would.
 {% endif -%}
-- SQLite: the driver's `executemany`, each value bound through its column's
-  type once per distinct value (the batch's timestamps are one value), past
-  SQLAlchemy's per-row parameter processing.
-{%- if db.name not in ("postgresql", "sqlite") %}
+- SQLite{% if db.name == "mysql" %} and MySQL / MariaDB{% endif %}: the driver's `executemany`{% if db.name == "mysql" %} (PyMySQL's sends
+  multi-row INSERTs, each within its 1 MB statement limit){% endif %}, each value bound
+  through its column's type once per distinct value (the batch's timestamps
+  are one value), past SQLAlchemy's per-row parameter processing.
+{%- if db.name not in ("postgresql", "sqlite", "mysql") %}
 - {{ db.label }}: a Core INSERT as executemany, which SQLAlchemy batches
   within the dialect's parameter limits.
 {%- endif %}
@@ -56,7 +57,7 @@ def insert_rows(
     first = next(remaining, None)
     if first is None:
         return 0
-{%- if db.name not in ("postgresql", "sqlite") %}
+{%- if db.name not in ("postgresql", "sqlite", "mysql") %}
     if connection.dialect.name != "sqlite":
         listed = [first, *remaining]
         connection.execute(insert(table), listed)
@@ -70,11 +71,16 @@ def insert_rows(
         statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
         return _copy(connection, statement, values)
 {%- endif %}
-    # SQLite: the INSERT as SQLAlchemy writes it for these columns, sent as is.
+    # The INSERT as SQLAlchemy writes it for these columns, sent as is.
     compiled = insert(table).compile(
         dialect=connection.dialect, column_keys=list(first)
     )
-    bound = list(values)
+    bound: list[Any] = list(values)
+{%- if db.name == "mysql" %}
+    if not compiled.positional:  # PyMySQL's %(name)s parameters: a dict a row
+        names = list(first)
+        bound = [dict(zip(names, row, strict=True)) for row in bound]
+{%- endif %}
     connection.exec_driver_sql(str(compiled), bound)
     return len(bound)
 
