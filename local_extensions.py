@@ -128,12 +128,23 @@ TAKEN_IMPORT_NAMES = frozenset({
     "psycopg_binary", "google", "tests", "migrations", "migrations_analytics",
     "scripts", "src", *driver_import_names(),
 })  # fmt: skip
+#: Commands a generated project's environment installs (and pip, uv, which
+#: users run beside them): the project's own command, named after its slug,
+#: must not replace one.
+TAKEN_COMMANDS = frozenset({
+    "python", "python3", "pip", "pip3", "uv", "uvx", "pytest",
+    "alembic", "ruff", "mypy", "mypyc", "dmypy", "stubgen", "stubtest",
+    "pre-commit", "identify-cli", "nodeenv", "virtualenv", "dotenv",
+    "mako-render", "pygmentize", "cffi-gen-src", "activate", "deactivate",
+    "cookiecutter", "cruft",
+})  # fmt: skip
 NAMING = {
     "max_slug": MAX_SLUG,
     "max_package": MAX_PACKAGE,
     "slug_pattern": SLUG.pattern,
     "package_pattern": PACKAGE.pattern,
     "taken_import_names": sorted(TAKEN_IMPORT_NAMES),
+    "taken_commands": sorted(TAKEN_COMMANDS),
 }
 #: The slug for a name with no letter or digit in any script (emoji only), and
 #: the word put before one that starts with a digit ("3D Printer Service").
@@ -145,13 +156,17 @@ def as_slug(name: object) -> str:
     """A valid project_slug for any project name: "Сервис заказов" -> "servis-zakazov".
 
     Letters of any script are spelled in ASCII (python-slugify, which
-    cookiecutter itself uses), cut at a word boundary to MAX_SLUG characters.
+    cookiecutter itself uses), cut at a word boundary to MAX_SLUG characters;
+    a slug that would name a command of the environment ("pytest") gets
+    "-project" added.
     """
     slug = slugify(str(name), max_length=MAX_SLUG, word_boundary=True)
     if slug and not slug[0].isalpha():
         slug = slugify(
             f"{DIGIT_PREFIX}-{slug}", max_length=MAX_SLUG, word_boundary=True
         )
+    if slug in TAKEN_COMMANDS:  # "Python" would name its command `python`
+        slug = f"{slug}-{DIGIT_PREFIX}"
     return slug if SLUG.fullmatch(slug) else FALLBACK_SLUG
 
 

@@ -37,6 +37,7 @@ MAX_PACKAGE = CONTEXT["naming"]["max_package"]
 SLUG = re.compile(CONTEXT["naming"]["slug_pattern"])
 PACKAGE = re.compile(CONTEXT["naming"]["package_pattern"])
 TAKEN_IMPORT_NAMES = set(CONTEXT["naming"]["taken_import_names"])
+TAKEN_COMMANDS = set(CONTEXT["naming"]["taken_commands"])
 EMAIL = re.compile(
     r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+"
 )
@@ -74,6 +75,11 @@ def problems(a):
             f"project_slug: {slug!r} is not accepted; use lowercase ASCII letters, digits and"
             f" hyphens, starting with a letter, not ending with a hyphen, at most {MAX_SLUG}"
             " characters (e.g. 'my-service')"
+        )
+    elif slug in TAKEN_COMMANDS:
+        found.append(
+            f"project_slug: {slug!r} names the project's command, which would replace"
+            f" the {slug!r} command of its environment; choose another name"
         )
 
     package = a["package_name"]

@@ -98,6 +98,21 @@ CASES = [
     ({"package_name": "alembic"}, "package_name", "shadow a module"),
     ({"package_name": "psycopg"}, "package_name", "shadow a module"),
     ({"package_name": "tests"}, "package_name", "shadow a module"),
+    ({"package_name": "psycopg2"}, "package_name", "shadow a module"),
+    # The project's command is named after its slug: it must not replace one.
+    *[
+        ({"project_slug": command}, "project_slug", f"replace the {command!r} command")
+        for command in (
+            "python",
+            "pip",
+            "uv",
+            "pytest",
+            "alembic",
+            "ruff",
+            "mypy",
+            "pre-commit",
+        )
+    ],
     ({"author_email": "not-an-email"}, "author_email", "not an e-mail"),
     ({"author_email": "a@b"}, "author_email", "not an e-mail"),
     ({"author_email": "a b@example.com"}, "author_email", "not an e-mail"),
