@@ -228,6 +228,7 @@ def test_pyproject_declares_the_driver_and_tools(
         "alembic>=1.16",
         "python-dotenv>=1.0",
         "argon2-cffi>=23.1",
+        "click>=8.1",
     ]
     assert dependencies == common + driver
     extras = pyproject["project"]["optional-dependencies"]

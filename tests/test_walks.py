@@ -512,10 +512,17 @@ def commit(project: Path, env: dict[str, str], home: Path) -> None:
 # --- the order of the steps, on every server backend ----------------------------
 
 
-def connects(step: Step, server_started: bool) -> bool:
-    """Whether `step` needs the server: Alembic always, pytest once a server
-    is meant to be up (before that, it falls back to SQLite)."""
-    return step.runs("alembic") or (server_started and step.runs("pytest"))
+def connects(step: Step, server_started: bool, command: str) -> bool:
+    """Whether `step` needs the server: Alembic and the project's `command`
+    always, pytest once a server is meant to be up (before that, it falls
+    back to SQLite)."""
+    return migrates(step, command) or (server_started and step.runs("pytest"))
+
+
+def migrates(step: Step, command: str) -> bool:
+    """Whether `step` runs Alembic, or the project's `command` (which works on
+    the development database)."""
+    return step.runs("alembic") or step.runs(command)
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -531,9 +538,9 @@ def test_readme_creates_before_it_connects(render: Renderer, backend: str) -> No
         if step.compose:
             created |= compose_creates(step, compose, facts, dotenv)[1]
             started = True
-        elif step.runs("alembic"):
+        elif migrates(step, project.name):
             assert dotenv[owned] in created, f"{step.where}: {step.command}"
-        elif connects(step, started):
+        elif connects(step, started, project.name):
             assert dotenv[owned] + "_test" in created, f"{step.where}: {step.command}"
     assert started
 
@@ -593,7 +600,7 @@ def test_ci_creates_and_waits_before_it_connects(
                 waited = ready = True
                 if facts["admin_database"]:  # it creates the test database
                     created.add(str(target))
-            elif connects(step, server_started=True):
+            elif connects(step, server_started=True, command=project.name):
                 assert target in created, f"{step.where}: {step.command}"
                 assert url.username in users, f"{step.where}: no login yet"
                 assert waited, f"{step.where} connects before the server is ready"

@@ -1,0 +1,5 @@
+"""`python -m {{ cookiecutter.package_name }}`: the project's command line (cli.py)."""
+
+from .cli import main
+
+main()

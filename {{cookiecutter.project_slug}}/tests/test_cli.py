@@ -1,0 +1,222 @@
+"""The command line (cli.py), run in-process with click's CliRunner.
+
+Each test works in a copy of alembic.ini and migrations/ in a folder of its
+own, on a SQLite file named by DATABASE_URL (the migrations run on every
+backend this project offers, SQLite included), so nothing here touches the
+project's files or its databases.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, select, text
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.infra import database
+from {{ cookiecutter.package_name }}.models import User
+from {{ cookiecutter.package_name }}.settings import get_settings
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder with alembic.ini and migrations/, the working directory, its
+    development database `dev.db` (not created yet)."""
+    shutil.copy(PROJECT / "alembic.ini", tmp_path)
+    shutil.copytree(PROJECT / "migrations", tmp_path / "migrations")
+    (tmp_path / "pyproject.toml").touch()  # the project's root: no .env above it
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+pysqlite:///{tmp_path / 'dev.db'}")
+    monkeypatch.setenv(
+        "TEST_DATABASE_URL", f"sqlite+pysqlite:///{tmp_path / 'dev_test.db'}"
+    )
+    monkeypatch.delenv("ENV_FILE", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def cli(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=stdin)
+
+
+def revisions() -> list[str]:
+    """The project's revisions, oldest first."""
+    script = ScriptDirectory.from_config(Config(str(PROJECT / "alembic.ini")))
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def test_help_loads_no_orm_and_no_driver() -> None:
+    code = (
+        "import runpy, sys\n"
+        "package = sys.argv.pop(1)\n"
+        "sys.argv[1:] = ['--help']\n"
+        "try:\n"
+        "    runpy.run_module(package, run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('sqlalchemy', 'alembic', 'psycopg', 'pymysql', 'pyodbc', 'oracledb')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "{{ cookiecutter.package_name }}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "migrate" in done.stdout
+    assert "doctor" in done.stdout
+    assert done.stdout.strip().endswith("[]"), done.stdout
+
+
+def test_migrate_then_back_to_a_revision_then_zero(workspace: Path) -> None:
+    first, last = revisions()[0], revisions()[-1]
+    assert cli("migrate").exit_code == 0
+    listed = cli("showmigrations").output.splitlines()
+    assert listed == [line for line in listed if line.startswith("[X] ")]
+    assert any(line.startswith(f"[X] {last}") for line in listed)
+    assert cli("migrate", first).exit_code == 0
+    shown = cli("showmigrations").output
+    assert f"[X] {first}" in shown
+    assert f"[ ] {last}" in shown
+    assert cli("migrate", "zero").exit_code == 0
+    assert "[X]" not in cli("showmigrations").output
+
+
+def test_sqlmigrate_prints_the_sql_without_a_database(workspace: Path) -> None:
+    result = cli("sqlmigrate", revisions()[0])
+    assert result.exit_code == 0, result.output
+    assert "CREATE TABLE users" in result.output
+    assert not (workspace / "dev.db").exists()
+    unknown = cli("sqlmigrate", "nope")
+    assert unknown.exit_code == 1
+    assert "nope" in unknown.output
+
+
+def test_makemigrations_writes_a_revision_that_passes_ruff(workspace: Path) -> None:
+    assert cli("migrate").exit_code == 0
+    result = cli("makemigrations", "-m", "nothing changed")
+    assert result.exit_code == 0, result.output
+    [new] = (workspace / "migrations" / "versions").glob("*nothing_changed.py")
+    check = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(new)],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout
+
+
+def doctor(*args: str) -> tuple[int, dict[str, dict[str, str]]]:
+    result = cli("doctor", "--json", *args)
+    report = json.loads(result.output)
+    assert report["ok"] is (result.exit_code == 0)
+    return result.exit_code, {check["name"]: check for check in report["checks"]}
+
+
+def test_doctor_passes_once_migrated(workspace: Path) -> None:
+    assert cli("migrate").exit_code == 0
+    status, checks = doctor()
+    assert status == 0, checks
+    assert {c["status"] for c in checks.values()} == {"ok"}
+    assert {"settings", "driver", "database", "migrations", "test database"} <= set(
+        checks
+    )
+    readable = cli("doctor").output
+    assert readable.rstrip().endswith("all checks passed")
+
+
+def test_doctor_finds_a_missing_database(workspace: Path) -> None:
+    status, checks = doctor()
+    assert status == 1
+    assert checks["database"]["status"] == "fail"
+    assert "migrate" in checks["database"]["fix"]
+    assert checks["migrations"]["status"] == "skip"
+    assert not (workspace / "dev.db").exists()  # looking did not create it
+
+
+def test_doctor_finds_pending_migrations(workspace: Path) -> None:
+    first, last = revisions()[0], revisions()[-1]
+    assert cli("migrate", first).exit_code == 0
+    status, checks = doctor()
+    assert status == 1
+    assert checks["migrations"]["status"] == "fail"
+    assert checks["migrations"]["detail"].endswith(
+        f"pending: {', '.join(revisions()[1:])}"
+    )
+    assert last in checks["migrations"]["detail"]
+    assert checks["migrations"]["fix"] == "apply them: migrate"
+
+
+def test_doctor_finds_models_drifted_from_the_migrations(workspace: Path) -> None:
+    assert cli("migrate").exit_code == 0
+    engine = create_engine(f"sqlite+pysqlite:///{workspace / 'dev.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE users ADD COLUMN nickname VARCHAR(50)"))
+    engine.dispose()
+    status, checks = doctor()
+    assert status == 1
+    assert "models differ from the migrations" in checks["migrations"]["detail"]
+    assert "nickname" in checks["migrations"]["detail"]
+
+
+def test_doctor_refuses_the_development_database_for_tests(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("migrate").exit_code == 0
+    monkeypatch.setenv(
+        "TEST_DATABASE_URL", f"sqlite+pysqlite:///{workspace / 'dev.db'}"
+    )
+    status, checks = doctor()
+    assert status == 1
+    assert checks["test database"]["status"] == "fail"
+    assert "development database" in checks["test database"]["detail"]
+
+
+def test_doctor_names_a_bad_setting(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DB_POOL_SIZE", "-1")
+    status, checks = doctor()
+    assert status == 1
+    assert list(checks) == ["settings"]
+    assert "DB_POOL_SIZE" in checks["settings"]["detail"]
+
+
+def test_createuser_then_sign_in(workspace: Path) -> None:
+    assert cli("migrate").exit_code == 0
+    engine = database.create_db_engine(f"sqlite+pysqlite:///{workspace / 'dev.db'}")
+    with database.use_database(engine):
+        made = cli(
+            "createuser",
+            "ada",
+            "ada@example.com",
+            "--password-stdin",
+            stdin="correct horse\n",
+        )
+        assert made.exit_code == 0, made.output
+        again = cli(
+            "createuser",
+            "ADA",
+            "other@example.com",
+            "--password-stdin",
+            stdin="correct horse\n",
+        )
+        assert again.exit_code == 1
+        assert len(again.output.strip().splitlines()) == 1
+        assert "ada" in again.output.lower()
+        with database.get_session() as session:
+            user = session.scalars(select(User).where(User.username == "ada")).one()
+            assert user.check_password("correct horse")
+            assert not user.check_password("wrong horse")
+    engine.dispose()
