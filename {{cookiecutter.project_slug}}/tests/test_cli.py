@@ -1,3 +1,4 @@
+{%- set db = cookiecutter | backend -%}
 """The command line (cli.py), run in-process with click's CliRunner.
 
 Each test works in a copy of alembic.ini and migrations/ in a folder of its
@@ -19,9 +20,12 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import {% if db.server %}URL, {% endif %}create_engine, select, text
 
 from {{ cookiecutter.package_name }}.cli import main
+{%- if db.server %}
+from {{ cookiecutter.package_name }}.dbshell import client_for
+{%- endif %}
 from {{ cookiecutter.package_name }}.infra import database
 from {{ cookiecutter.package_name }}.models import User
 from {{ cookiecutter.package_name }}.settings import get_settings
@@ -220,3 +224,71 @@ def test_createuser_then_sign_in(workspace: Path) -> None:
             assert user.check_password("correct horse")
             assert not user.check_password("wrong horse")
     engine.dispose()
+
+
+def test_shell_has_a_session_and_the_models(workspace: Path) -> None:
+    assert cli("migrate").exit_code == 0
+    engine = database.create_db_engine(f"sqlite+pysqlite:///{workspace / 'dev.db'}")
+    with database.use_database(engine):
+        result = cli(
+            "shell",
+            stdin="print('users:', session.scalar(select(func.count(User.id))))\n",
+        )
+    engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert "users: 0" in result.output
+
+
+def test_dbshell_runs_the_client_on_the_database(workspace: Path) -> None:
+    assert cli("migrate").exit_code == 0
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "{{ cookiecutter.package_name }}",
+            "dbshell",
+            "--",
+            "SELECT count(*) FROM users;",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if shutil.which("sqlite3"):
+        assert (done.returncode, done.stdout.strip()) == (0, "0"), done.stderr
+    else:  # this machine lacks the client: one line says what to install
+        assert done.returncode == 1
+        assert "sqlite3 is not installed: install " in done.stderr
+
+
+def test_dbshell_without_the_client_says_what_to_install(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(workspace))  # no client on it
+    result = cli("dbshell")
+    assert result.exit_code == 1
+    assert "sqlite3 is not installed: install the sqlite3" in result.output
+{%- if db.server %}
+
+
+def test_dbshell_keeps_the_password_off_the_command_line() -> None:
+    secret = "pa ss'\"\\word"
+    url = URL.create(
+        "{{ db.drivername }}",
+        username="app",
+        password=secret,
+        host="db.example",
+        port={{ db.port }},
+        database="orders",
+    )
+    client = client_for(url, ["--version"])
+    assert all(secret not in argument for argument in client.argv)
+    assert client.argv[-1] == "--version"
+{%- if cookiecutter.database_backend == "postgresql" %}
+    assert client.env["PGPASSWORD"] == secret
+{%- elif cookiecutter.database_backend == "mssql" %}
+    assert client.env["SQLCMDPASSWORD"] == secret
+{%- elif cookiecutter.database_backend == "mysql" %}
+    assert client.option_file is not None
+    assert 'password="pa ss\'\\"\\\\word"' in client.option_file
+{%- endif %}
+{%- endif %}

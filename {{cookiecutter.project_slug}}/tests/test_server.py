@@ -7,6 +7,12 @@ suite runs on SQLite; `--require-db` (or CI=true) makes that an error instead.
 
 from __future__ import annotations
 
+{% if cookiecutter.database_backend in ["postgresql", "mysql"] -%}
+import os
+import shutil
+import subprocess
+import sys
+{% endif -%}
 import traceback
 {%- if cookiecutter.database_backend == "postgresql" %}
 from datetime import UTC, datetime
@@ -139,3 +145,35 @@ def test_a_too_long_value_is_refused_without_the_rows_values(
     for value in (password_hash, long_name[:20], "long-7f3e@example.com"):
         assert value not in shown
     assert raised.value.__cause__ is None
+{%- if cookiecutter.database_backend in ["postgresql", "mysql"] %}
+
+
+def test_dbshell_runs_the_real_client(test_engine: Engine) -> None:
+    """The client logs in with the settings' password, which it never gets
+    on its command line (test_cli.py), and runs a query."""
+    url = test_engine.url.render_as_string(hide_password=False)
+{%- if cookiecutter.database_backend == "postgresql" %}
+    client, query = "psql", ["-At", "-c", "SELECT current_user"]
+{%- else %}
+    client, query = "mariadb", ["-N", "-e", "SELECT CURRENT_USER()"]
+{%- endif %}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "{{ cookiecutter.package_name }}",
+            "dbshell",
+            "--",
+            *query,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": url},
+    )
+    if shutil.which(client) or shutil.which("mysql"):
+        assert done.returncode == 0, done.stderr
+        assert str(test_engine.url.username) in done.stdout
+    else:  # this machine lacks the client: one line says what to install
+        assert done.returncode == 1
+        assert "is not installed: install " in done.stderr
+{%- endif %}

@@ -134,6 +134,56 @@ def createuser(username: str, email: str, password_stdin: bool) -> None:
     click.echo(f"created user {username!r} (id {user_id})")
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dbshell(args: tuple[str, ...]) -> None:
+    """Start the database's own client ({{ "psql" if cookiecutter.database_backend == "postgresql" else "mariadb or mysql" if cookiecutter.database_backend == "mysql" else "sqlcmd" if cookiecutter.database_backend == "mssql" else "sqlplus" if cookiecutter.database_backend == "oracle" else "sqlite3" }}), connected
+    with the settings; ARGS go to it (after --)."""
+    from . import dbshell as client
+    from .infra.database import get_db_url
+
+    with _alembic_errors():
+        url = get_db_url()
+    try:
+        status = client.run(url, args)
+    except client.ClientMissingError as error:
+        raise click.ClickException(str(error)) from None
+    sys.exit(status)
+
+
+@main.command()
+def shell() -> None:
+    """A Python shell with `session` (commit it yourself), `select`, `func`,
+    the models and UserRepository (IPython when it is installed)."""
+    import code
+    import importlib
+    import importlib.util
+
+    from sqlalchemy import func, select
+
+    from . import models
+    from .infra.database import get_session_maker
+    from .repositories.user_repository import UserRepository
+
+    session = get_session_maker()()
+    namespace = {
+        "session": session,
+        "select": select,
+        "func": func,
+        "UserRepository": UserRepository,
+        **{name: getattr(models, name) for name in models.__all__},
+    }
+    banner = f"{PROJECT_NAME}: {', '.join(namespace)}"
+    try:
+        if importlib.util.find_spec("IPython") is not None:
+            ipython = importlib.import_module("IPython")
+            ipython.start_ipython(argv=[], user_ns=namespace, display_banner=False)
+        else:
+            code.interact(banner=banner, local=namespace, exitmsg="")
+    finally:
+        session.close()
+
+
 def _project_root() -> Path | None:
     """The folder of alembic.ini: the current one, or the project's own (an
     editable install runs from the source tree); None when neither has it."""
