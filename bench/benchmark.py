@@ -22,7 +22,9 @@ What it measures, per backend:
  6. round trip: `with get_session() as s: s.execute(select(1))` vs the raw
     driver's `cursor.execute("SELECT 1")` on one reused connection;
  7. the template's own test suite: never run here (it takes minutes); pass
-    `--suite-seconds` or `--suite-seconds-file` to show a figure measured elsewhere.
+    `--suite-seconds` or `--suite-seconds-file` to show a figure measured elsewhere;
+ 8. the project's command (SQLite, PostgreSQL): `--help` vs the interpreter
+    starting alone, and `doctor` on a migrated database vs `--help`.
 
 Figures 3 to 6 run in one subprocess per backend (bench/inprocess.py), the
 generated code and the raw driver interleaved on the same data. Servers: a
@@ -85,7 +87,7 @@ PSYCOPG2 = "postgresql-psycopg2"
 SERVER_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MariaDB"}
 #: Environment variables that would steer a generated project elsewhere.
 STEERING = ("DATABASE_URL", "TEST_DATABASE_URL", "CI", "PYTHONPATH", "PYTEST_ADDOPTS")
-FIGURES = ("gen", "suite", "insert", "update", "page", "roundtrip", "getbyid")
+FIGURES = ("gen", "suite", "cli", "insert", "update", "page", "roundtrip", "getbyid")
 
 
 def log(message: str) -> None:
@@ -574,6 +576,64 @@ def figure_suite(
         )
 
 
+def timed_run(cmd: list[str], cwd: Path, env: dict[str, str]) -> Callable[[], float]:
+    """A side for `alternate`: `cmd`'s wall time."""
+    return lambda: wall_time(cmd, cwd, env)
+
+
+def figure_cli(
+    projects: dict[str, Path], servers: dict[str, Server], reps: int, rows: list[Row]
+) -> None:
+    """8. The project's command: `--help` against the interpreter starting
+    alone, and `doctor` (every check, on a migrated database) against `--help`."""
+    plans: list[tuple[str, Server | None]] = [("sqlite", None)]
+    if "postgresql" in servers:
+        plans.append(("postgresql", servers["postgresql"]))
+    for index, (backend, server) in enumerate(plans):
+        project = projects[backend]
+        package = project.name.replace("-", "_")
+        url = (
+            server.create_database()
+            if server
+            else f"sqlite+pysqlite:///{project / 'bench_cli.db'}"
+        )
+        env = clean_env(PYTHONPATH=str(project / "src"), DATABASE_URL=url)
+        command = [PYTHON, "-m", package]
+        label = server.label if server else "SQLite"
+        log(f"8. the project's command, {label}")
+        result = {}
+        with attempt(f"8. the project's command, {label}"):
+            wall_time([*command, "migrate"], project, env)
+            result = alternate(
+                reps,
+                {
+                    "help": timed_run([*command, "--help"], project, env),
+                    "python": timed_run([PYTHON, "-c", "pass"], project, env),
+                    "doctor": timed_run([*command, "doctor"], project, env),
+                },
+            )
+        if not result:
+            continue
+        rows.append(
+            Row(
+                8 + index / 100,
+                "8. `<project> --help` vs `python -c pass` (record)",
+                label,
+                result["help"],
+                result["python"],
+            )
+        )
+        rows.append(
+            Row(
+                8.5 + index / 100,
+                "8b. `<project> doctor`, all checks passing, vs `--help` (record)",
+                label,
+                result["doctor"],
+                result["help"],
+            )
+        )
+
+
 def run_inprocess(
     project: Path, url: str, args: argparse.Namespace, figures: list[str]
 ) -> dict[str, Any]:
@@ -948,7 +1008,9 @@ def main() -> int:
                 )
             if "suite" in only:
                 figure_suite(projects, servers, args.reps, rows)
-            inproc = [f for f in FIGURES[2:] if f in only]
+            if "cli" in only:
+                figure_cli(projects, servers, args.reps, rows)
+            inproc = [f for f in FIGURES[3:] if f in only]
             for index, backend in enumerate(
                 b for b in ("sqlite", "postgresql", "mysql", PSYCOPG2) if b in backends
             ):
