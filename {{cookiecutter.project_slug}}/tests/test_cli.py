@@ -197,44 +197,49 @@ def test_doctor_names_a_bad_setting(
     assert "DB_POOL_SIZE" in checks["settings"]["detail"]
 
 
-def test_createuser_then_sign_in(workspace: Path) -> None:
+@pytest.fixture
+def migrated(workspace: Path) -> Iterator[Path]:
+    """The workspace's database at head, with the application's sessions sent
+    to it (the suite refuses them otherwise)."""
     assert cli("migrate").exit_code == 0
     engine = database.create_db_engine(f"sqlite+pysqlite:///{workspace / 'dev.db'}")
     with database.use_database(engine):
-        made = cli(
-            "createuser",
-            "ada",
-            "ada@example.com",
-            "--password-stdin",
-            stdin="correct horse\n",
-        )
-        assert made.exit_code == 0, made.output
-        again = cli(
-            "createuser",
-            "ADA",
-            "other@example.com",
-            "--password-stdin",
-            stdin="correct horse\n",
-        )
-        assert again.exit_code == 1
-        assert len(again.output.strip().splitlines()) == 1
-        assert "ada" in again.output.lower()
-        with database.get_session() as session:
-            user = session.scalars(select(User).where(User.username == "ada")).one()
-            assert user.check_password("correct horse")
-            assert not user.check_password("wrong horse")
+        yield workspace
     engine.dispose()
 
 
-def test_shell_has_a_session_and_the_models(workspace: Path) -> None:
-    assert cli("migrate").exit_code == 0
-    engine = database.create_db_engine(f"sqlite+pysqlite:///{workspace / 'dev.db'}")
-    with database.use_database(engine):
-        result = cli(
-            "shell",
-            stdin="print('users:', session.scalar(select(func.count(User.id))))\n",
-        )
-    engine.dispose()
+@pytest.mark.usefixtures("migrated")
+def test_createuser_then_sign_in() -> None:
+    made = cli(
+        "createuser",
+        "ada",
+        "ada@example.com",
+        "--password-stdin",
+        stdin="correct horse\n",
+    )
+    assert made.exit_code == 0, made.output
+    again = cli(
+        "createuser",
+        "ADA",
+        "other@example.com",
+        "--password-stdin",
+        stdin="correct horse\n",
+    )
+    assert again.exit_code == 1
+    assert len(again.output.strip().splitlines()) == 1
+    assert "ada" in again.output.lower()
+    with database.get_session() as session:
+        user = session.scalars(select(User).where(User.username == "ada")).one()
+        assert user.check_password("correct horse")
+        assert not user.check_password("wrong horse")
+
+
+@pytest.mark.usefixtures("migrated")
+def test_shell_has_a_session_and_the_models() -> None:
+    result = cli(
+        "shell",
+        stdin="print('users:', session.scalar(select(func.count(User.id))))\n",
+    )
     assert result.exit_code == 0, result.output
     assert "users: 0" in result.output
 
