@@ -60,7 +60,9 @@ def migrate(target: str) -> None:
     with _alembic_errors():
         if target == "zero":
             command.downgrade(config, "base")
-        elif target in _applied(config) - _current(config):
+            return
+        current = _current()
+        if target in _applied(config, current) - current:  # an older revision
             command.downgrade(config, target)
         else:
             command.upgrade(config, target)
@@ -83,7 +85,7 @@ def showmigrations() -> None:
 
     config = _alembic_config()
     with _alembic_errors():
-        applied = _applied(config)
+        applied = _applied(config, _current())
         script = ScriptDirectory.from_config(config)
         for revision in reversed(list(script.walk_revisions())):
             mark = "X" if revision.revision in applied else " "
@@ -204,30 +206,25 @@ def _alembic_config() -> Config:
     return Config(str(root / "alembic.ini"))
 
 
-def _current(config: Config) -> set[str]:
+def _current() -> set[str]:
     """The revisions the database is at (none before the first migration)."""
-    from alembic.runtime.migration import MigrationContext
-
+    from .doctor import current_revisions
     from .infra.database import create_db_engine, get_db_url
 
     engine = create_db_engine(get_db_url())
     try:
-        with engine.connect() as connection:
-            return set(MigrationContext.configure(connection).get_current_heads())
+        return current_revisions(engine)
     finally:
         engine.dispose()
 
 
-def _applied(config: Config) -> set[str]:
-    """The revisions applied to the database: its current ones and their ancestors."""
+def _applied(config: Config, current: set[str]) -> set[str]:
+    """The revisions applied to a database at `current`: those and their ancestors."""
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(config)
-    return {
-        revision.revision
-        for head in _current(config)
-        for revision in script.iterate_revisions(head, "base")
-    }
+    from .doctor import applied_revisions
+
+    return applied_revisions(ScriptDirectory.from_config(config), current)
 
 
 @contextmanager

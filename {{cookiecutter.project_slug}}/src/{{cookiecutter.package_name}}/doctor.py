@@ -83,6 +83,21 @@ def run_checks(project: Path | None) -> list[Check]:
     return checks
 
 
+def current_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at (none before the first migration)."""
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def applied_revisions(script: ScriptDirectory, current: set[str]) -> set[str]:
+    """The revisions applied to a database at `current`: those and their ancestors."""
+    return {
+        revision.revision
+        for head in current
+        for revision in script.iterate_revisions(head, "base")
+    }
+
+
 def report(checks: list[Check], as_json: bool = False) -> str:
     """The report as lines for people, or as one JSON object."""
     ok = all(check.status != "fail" for check in checks)
@@ -172,15 +187,15 @@ def _migrations(project: Path | None, engine: Engine) -> Check:
     config = Config(str(project / "alembic.ini"), stdout=io.StringIO())
     config.attributes["keep_logging"] = True
     script = ScriptDirectory.from_config(config)
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+    current = current_revisions(engine)
     heads = set(script.get_heads())
     if current != heads:
+        applied = applied_revisions(script, current)
         pending = [
             revision.revision
             for head in heads
             for revision in script.iterate_revisions(head, "base")
-            if revision.revision not in _ancestors(script, current)
+            if revision.revision not in applied
         ]
         return Check(
             "migrations",
@@ -201,14 +216,6 @@ def _migrations(project: Path | None, engine: Engine) -> Check:
     except CommandError as error:
         return Check("migrations", "fail", str(error))
     return Check("migrations", "ok", f"at head ({', '.join(sorted(heads))})")
-
-
-def _ancestors(script: ScriptDirectory, current: set[str]) -> set[str]:
-    return {
-        revision.revision
-        for head in current
-        for revision in script.iterate_revisions(head, "base")
-    }
 
 
 def _test_database(settings: Settings) -> Check:
