@@ -4,7 +4,8 @@
 Unit tests compile DDL and queries with the BigQuery dialect and need nothing
 running. The tests that use `analytics_engine` run against the emulator at
 BIGQUERY_EMULATOR_HOST (`python scripts/bigquery_emulator.py` starts one), in
-a dataset of their own, BQ_DATASET_ID + "_test", made afresh for each run
+a dataset of their own, BQ_DATASET_ID + "_test" (one per pytest-xdist
+worker), made afresh for each run
 with the migrations (`alembic{{ "" if not relational else " -n analytics" }} upgrade head`). Without an emulator
 they are skipped, and with CI=true that is an error.
 """
@@ -59,7 +60,10 @@ def emulator_problem(settings: Settings) -> str | None:
 
 @pytest.fixture(scope="session")
 def analytics_dataset(analytics_settings: Settings) -> str:
-    return f"{analytics_settings.bq_dataset_id}_test"
+    """BQ_DATASET_ID + "_test", and the worker's name under pytest-xdist (-n):
+    each worker makes and deletes its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{analytics_settings.bq_dataset_id}_test{f'_{worker}' if worker else ''}"
 
 
 @pytest.fixture(scope="session")
