@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 from conftest import Renderer, missing, project_env, run
 from private_servers import PrivatePostgres, free_port
+from walks import readme_steps
 
 #: The private server's administrator password, and a wrong one.
 PASSWORD = "Right-" + secrets.token_urlsafe(12)
@@ -110,3 +111,29 @@ def test_all_well_after_migrate(render: Renderer, scram: PrivatePostgres) -> Non
         f"postgresql+psycopg://root:***@127.0.0.1:{scram.port}/{name}_test"
     )
     assert PASSWORD not in output
+
+
+def test_a_bigquery_readme_run_on_the_emulator(
+    render: Renderer, bigquery_emulator: str
+) -> None:
+    """The README's Run block of a BigQuery project, in order, on the emulator
+    (in a dataset of its own): `migrate`, then a `doctor` that passes."""
+    project = render(database_backend="bigquery")
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    steps = [s for s in readme_steps(readme) if s.where == "README, Run"]
+    assert [s.command.split()[:3] for s in steps] == [
+        ["uv", "run", "my-service"]
+    ] * len(steps)
+    assert [s.command.split()[3] for s in steps] == ["migrate", "doctor"]
+    dataset = f"doctor_{secrets.token_hex(3)}"
+    env = project_env(
+        project, BIGQUERY_EMULATOR_HOST=bigquery_emulator, BQ_DATASET_ID=dataset
+    )
+    for step in steps:
+        # `uv run my-service X` with this suite's environment, which has the
+        # project's dependencies.
+        args = step.command.split()[3:]
+        done = run([sys.executable, "-m", "my_service", *args], project, env)
+        assert done.returncode == 0, (step.command, done.output)
+    assert "all checks passed" in done.stdout
+    assert f"my-service.{dataset}, in US" in done.stdout

@@ -32,8 +32,11 @@ from conftest import (
 
 #: The files of a server project whose tests need the server itself.
 SERVER_FILES = {"tests/test_server.py", "tests/test_faults.py"}
-#: The file of the tests that need a BigQuery emulator.
-EMULATOR_FILE = "tests/analytics/test_analytics_emulator.py"
+#: The files of the tests that need a BigQuery emulator.
+EMULATOR_FILES = {
+    "tests/analytics/test_analytics_emulator.py",
+    "tests/analytics/test_analytics_cli_emulator.py",
+}
 
 
 def closed_port() -> str:
@@ -61,7 +64,9 @@ def test_suite_passes_without_a_server(
     if backend == "bigquery":
         reason = f"needs a BigQuery emulator at BIGQUERY_EMULATOR_HOST: {nowhere} does not answer"
         assert all(why.startswith(reason) for why in suite.skipped.values())
-        suite.assert_green(skipped={EMULATOR_FILE: next(iter(suite.skipped.values()))})
+        suite.assert_green(
+            skipped=dict.fromkeys(EMULATOR_FILES, next(iter(suite.skipped.values())))
+        )
         return
     facts = FACTS[backend]
     assert suite.header.startswith(
@@ -158,7 +163,7 @@ def test_analytics_suites_pass_on_the_emulator(
         env.update(server_factory("postgresql").env())
     suite = run_suite(project, env, tmp_path / "report.xml")
     assert suite.failed == {}, suite.result.output[-4000:]
-    assert EMULATOR_FILE in suite.files(suite.passed)
+    assert suite.files(suite.passed) >= EMULATOR_FILES
     # Only the slower fault tests wait for --faults.
     suite.assert_green(skipped={FAULTS_FILE: FAULTS_SKIPPED} if hybrid else None)
 
@@ -171,8 +176,8 @@ def test_analytics_tests_fail_under_ci_without_an_emulator(
     env = project_env(project, CI="true", BIGQUERY_EMULATOR_HOST=nowhere)
     suite = run_suite(project, env, tmp_path / "report.xml")
     assert suite.result.returncode == 1
-    assert suite.files(suite.failed) == {EMULATOR_FILE}
-    assert EMULATOR_FILE not in suite.files(suite.passed)
+    assert suite.files(suite.failed) == EMULATOR_FILES
+    assert not EMULATOR_FILES & suite.files(suite.passed)
     assert suite.skipped == {}
     assert "(CI=true)" in suite.result.stdout
 

@@ -184,6 +184,12 @@ def test_bigquery_alone_has_no_relational_layer(render: Renderer) -> None:
     dependencies = pyproject["project"]["dependencies"]
     assert not any(d.startswith("argon2") for d in dependencies)
     assert set(CONTEXT["_analytics"]["dependencies"]) <= set(dependencies)
+    # The project's command, on BigQuery: no users to create.
+    assert "click>=8.1" in dependencies
+    assert pyproject["project"]["scripts"] == {"my-service": "my_service.cli:main"}
+    cli = (project / "src" / "my_service" / "cli.py").read_text()
+    assert "def createuser(" not in cli
+    assert "create_bigquery_engine" in cli
     env = (project / ".env").read_text()
     assert "DB_TYPE" not in env
     assert "GCP_PROJECT_ID=my-service" in env

@@ -22,6 +22,9 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from sqlalchemy import {% if db.server %}URL, {% endif %}create_engine, select, text
 
+{% if db.analytics -%}
+from {{ cookiecutter.package_name }} import doctor_bigquery
+{% endif -%}
 from {{ cookiecutter.package_name }}.cli import main
 {%- if db.server %}
 from {{ cookiecutter.package_name }}.dbshell import client_for
@@ -46,6 +49,11 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
         "TEST_DATABASE_URL", f"sqlite+pysqlite:///{tmp_path / 'dev_test.db'}"
     )
     monkeypatch.delenv("ENV_FILE", raising=False)
+{%- if db.analytics %}
+    # doctor's BigQuery checks have their own tests, on the emulator
+    # (tests/analytics/): these are about the operational database.
+    monkeypatch.setattr(doctor_bigquery, "bigquery_checks", lambda *_: [])
+{%- endif %}
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()

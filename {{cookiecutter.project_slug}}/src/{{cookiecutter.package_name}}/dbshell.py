@@ -1,5 +1,6 @@
 {%- set db = cookiecutter | backend -%}
 """`dbshell`: the database's own command-line client, connected with the settings.
+{%- if db.relational %}
 
 The password never goes on the client's command line, where `ps` shows it
 to every account on the machine:
@@ -13,6 +14,14 @@ client ends.
 {%- elif cookiecutter.database_backend == "oracle" %} SQL*Plus asks for it.
 {%- else %} SQLite has none.
 {%- endif %}
+{%- endif %}
+{%- if db.analytics %}
+
+BigQuery's client is `bq`, from the Google Cloud CLI: it signs in with the
+CLI's own login (`gcloud auth login`), not with this project's credentials;
+the settings give it the project, the dataset, the location, and the
+emulator (which needs no login).
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -25,20 +34,31 @@ import tempfile
 {%- endif %}
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+{%- if db.relational %}
 
 from sqlalchemy import URL
+{%- endif %}
+{%- if db.analytics %}
+
+from .settings import Settings
+{%- endif %}
 
 #: What to install when a client is missing.
 INSTALL = {
+{%- if db.relational %}
     "sqlite3": "the sqlite3 command-line shell (apt install sqlite3, brew install sqlite)",
+{%- endif %}
 {%- if cookiecutter.database_backend == "postgresql" %}
     "psql": "PostgreSQL's client (apt install postgresql-client, brew install libpq)",
 {%- elif cookiecutter.database_backend == "mysql" %}
-    "mariadb": "the MariaDB or MySQL client (apt install mariadb-client, brew install mariadb)",
+    "mysql": "the MariaDB or MySQL client (apt install mariadb-client, brew install mariadb)",
 {%- elif cookiecutter.database_backend == "mssql" %}
     "sqlcmd": "sqlcmd (Microsoft's go-sqlcmd: winget/brew install sqlcmd)",
 {%- elif cookiecutter.database_backend == "oracle" %}
     "sqlplus": "SQL*Plus (Oracle Instant Client with its SQL*Plus package)",
+{%- endif %}
+{%- if db.analytics %}
+    "bq": "the Google Cloud CLI, which has bq (https://cloud.google.com/sdk/docs/install)",
 {%- endif %}
 }
 
@@ -61,6 +81,9 @@ class Client:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     option_file: str | None = None
+
+
+{%- if db.relational %}
 
 
 def client_for(url: URL, extra: Sequence[str] = ()) -> Client:
@@ -110,11 +133,31 @@ def client_for(url: URL, extra: Sequence[str] = ()) -> Client:
     login = f"{url.username}@{where}"
     return Client(["sqlplus", "-L", login, *extra])
 {%- endif %}
+{%- endif %}
+{%- if db.analytics %}
 
 
-def run(url: URL, extra: Sequence[str] = ()) -> int:
-    """Start the client for `url`; its exit status."""
-    client = client_for(url, extra)
+def bigquery_client(settings: Settings, extra: Sequence[str] = ()) -> Client:
+    """`bq` on BQ_DATASET_ID, in BQ_LOCATION, through the emulator when one is
+    set; `extra` replaces its interactive `shell` (e.g. `query "SELECT 1"`)."""
+    argv = ["bq"]
+    if settings.bigquery_emulator_host:
+        # bq asks gcloud for a login unless given a token; the emulator
+        # ignores it.
+        emulator = settings.bigquery_emulator_host
+        argv += [f"--api={emulator}", "--oauth_access_token=emulator"]
+    argv += [
+        f"--project_id={settings.gcp_project_id}",
+        f"--dataset_id={settings.gcp_project_id}:{settings.bq_dataset_id}",
+    ]
+    if settings.bq_location:
+        argv.append(f"--location={settings.bq_location}")
+    return Client([*argv, *(extra or ["shell"])])
+{%- endif %}
+
+
+def run(client: Client) -> int:
+    """Start `client`; its exit status."""
     if shutil.which(client.argv[0]) is None:
         need = INSTALL.get(client.argv[0], client.argv[0])
         raise ClientMissingError(f"{client.argv[0]} is not installed: install {need}")
