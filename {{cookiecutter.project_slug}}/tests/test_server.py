@@ -7,6 +7,7 @@ suite runs on SQLite; `--require-db` (or CI=true) makes that an error instead.
 
 from __future__ import annotations
 
+import json
 {% if cookiecutter.database_backend in ["postgresql", "mysql"] -%}
 import os
 import shutil
@@ -19,16 +20,21 @@ from datetime import UTC, datetime
 {%- endif %}
 
 import pytest
-from sqlalchemy import Engine, {% if db.name == "postgresql" %}event, {% endif %}insert, select{% if db.name == "postgresql" %}, text{% endif %}
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from sqlalchemy import Engine, {% if db.name == "postgresql" %}event, {% endif %}insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from {{ cookiecutter.package_name }} import security
+from {{ cookiecutter.package_name }} import {% if db.analytics %}doctor_bigquery, {% endif %}security
+from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.errors import (
     DataLayerError,
     is_duplicate_key,
 )
 from {{ cookiecutter.package_name }}.infra.database import get_session
+from {{ cookiecutter.package_name }}.infra.testing import derived_name
 from {{ cookiecutter.package_name }}.models import User
 {%- if db.name == "postgresql" %}
 from {{ cookiecutter.package_name }}.repositories.user_repository import (
@@ -177,3 +183,73 @@ def test_dbshell_runs_the_real_client(test_engine: Engine) -> None:
         assert done.returncode == 1
         assert "is not installed: install " in done.stderr
 {%- endif %}
+
+
+def test_the_project_command_on_the_server(
+    committing_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """migrate (back and forth), showmigrations, sqlmigrate, doctor and
+    createuser on the real server, in the test database, which the suite
+    set as DATABASE_URL: it is left at head, and empty.
+
+    doctor's `alembic check` on a database at head is the proof that the
+    server's types and defaults read back as the models declare them.
+    """
+    url = committing_engine.url
+    # Somewhere else, named for tests, for doctor's test database check (it
+    # need not exist).
+    {%- set part = db.test_database_part %}
+    other = url.set({{ part }}=derived_name(str(url.{{ part }}), "_other_test"))
+    monkeypatch.setenv("TEST_DATABASE_URL", other.render_as_string(hide_password=False))
+{%- if db.analytics %}
+    # doctor's BigQuery checks run on the emulator (tests/analytics/).
+    monkeypatch.setattr(doctor_bigquery, "bigquery_checks", lambda *_: [])
+{%- endif %}
+    script = ScriptDirectory.from_config(Config("alembic.ini"))
+    first = script.get_base()
+    assert first is not None
+
+    def cli(*args: str, stdin: str | None = None) -> str:
+        result = CliRunner().invoke(main, list(args), input=stdin)
+        assert result.exit_code == 0, (args, result.output)
+        return result.output
+
+    def doctor() -> dict[str, dict[str, str]]:
+        result = CliRunner().invoke(main, ["doctor", "--json"])
+        checks = json.loads(result.output)["checks"]
+        return {check["name"]: check for check in checks}
+
+    assert "[ ]" not in cli("showmigrations")
+    assert "CREATE TABLE users" in cli("sqlmigrate", first)
+    try:
+        cli("migrate", first)
+        assert f"[X] {first}" in cli("showmigrations")
+        assert "[ ]" in cli("showmigrations")
+        assert doctor()["migrations"]["fix"] == "apply them: migrate"
+    finally:
+        cli("migrate")
+    checks = doctor()
+    assert {name: c["status"] for name, c in checks.items()} == dict.fromkeys(
+        checks, "ok"
+    ), checks
+    assert checks["database"]["detail"].startswith(f"{url.get_backend_name()} ")
+    with committing_engine.begin() as connection:
+        connection.execute(text("ALTER TABLE users ADD nickname VARCHAR(50)"))
+    try:
+        drifted = doctor()["migrations"]
+        assert "models differ from the migrations" in drifted["detail"]
+        assert "nickname" in drifted["detail"]
+    finally:
+        with committing_engine.begin() as connection:
+            connection.execute(text("ALTER TABLE users DROP COLUMN nickname"))
+    made = cli(
+        "createuser",
+        "ada",
+        "ada@example.com",
+        "--password-stdin",
+        stdin="long enough\n",
+    )
+    assert "created user 'ada'" in made
+    with get_session() as session:
+        user = session.scalars(select(User).where(User.username == "ada")).one()
+        assert user.check_password("long enough")
