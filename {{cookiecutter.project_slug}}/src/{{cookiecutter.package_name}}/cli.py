@@ -160,12 +160,12 @@ def dbshell(args: tuple[str, ...]) -> None:
 {%- if db.relational %}
     """Start the database's own client ({{ "psql" if cookiecutter.database_backend == "postgresql" else "mariadb or mysql" if cookiecutter.database_backend == "mysql" else "sqlcmd" if cookiecutter.database_backend == "mssql" else "sqlplus" if cookiecutter.database_backend == "oracle" else "sqlite3" }}), connected
     with the settings; ARGS go to it (after --)."""
-    from . import dbshell as client
+    from .dbshell import client_for
     from .infra.database import get_db_url
 
-    with _errors():
+    with _settings_errors():
         url = get_db_url()
-    _run_client(client.client_for(url, args))
+    _run_client(client_for(url, args))
 {%- else %}
     """Start BigQuery's client (bq shell) on the dataset; ARGS replace
     `shell` (after --), e.g. -- query "SELECT 1"."""
@@ -193,7 +193,7 @@ def _bq(args: tuple[str, ...]) -> None:
     from .dbshell import bigquery_client
     from .settings import get_settings
 
-    with _errors():
+    with _settings_errors():
         settings = get_settings()
     _run_client(bigquery_client(settings, args))
 {%- endif %}
@@ -343,6 +343,18 @@ def _applied(config: Config, current: set[str]) -> set[str]:
     from .doctor import applied_revisions
 
     return applied_revisions(ScriptDirectory.from_config(config), current)
+
+
+@contextmanager
+def _settings_errors() -> Iterator[None]:
+    """A bad setting as one line (exit status 1), without importing Alembic or
+    the database's errors: the clients start sooner."""
+    from .settings import SettingsError
+
+    try:
+        yield
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @contextmanager
