@@ -90,8 +90,19 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 @pytest.fixture
+def on_emulator(
+    workspace: Path, analytics_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workspace's settings: the emulator and project the suite uses."""
+    host = analytics_settings.bigquery_emulator_host
+    assert host is not None  # analytics_settings found the emulator
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", host)
+    monkeypatch.setenv("GCP_PROJECT_ID", analytics_settings.gcp_project_id)
+
+
+@pytest.fixture
 def dataset(
-    workspace: Path,
+    on_emulator: None,
     analytics_settings: Settings,
     analytics_client: bigquery.Client,
     monkeypatch: pytest.MonkeyPatch,
@@ -99,10 +110,6 @@ def dataset(
     """A dataset name of this test's own, as BQ_DATASET_ID, on the emulator;
     not made yet (`migrate` makes it), deleted afterwards."""
     name = f"{analytics_settings.bq_dataset_id}_cli_{uuid.uuid4().hex[:8]}"
-    host = analytics_settings.bigquery_emulator_host
-    assert host is not None  # analytics_settings found the emulator
-    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", host)
-    monkeypatch.setenv("GCP_PROJECT_ID", analytics_settings.gcp_project_id)
     monkeypatch.setenv("BQ_DATASET_ID", name)
     yield name
     analytics_client.delete_dataset(name, delete_contents=True, not_found_ok=True)
@@ -160,28 +167,13 @@ def test_doctor_finds_the_emulator_down(
     assert "scripts/bigquery_emulator.py" in checks[DATASET]["fix"]
 
 
-def test_doctor_finds_tables_the_migrations_do_not_know(
-    dataset: str, analytics_client: bigquery.Client
-) -> None:
-    assert cli(*GROUP, "migrate").exit_code == 0
-    schema = [bigquery.SchemaField("note", "STRING")]
-    analytics_client.create_table(
-        bigquery.Table(f"{analytics_client.project}.{dataset}.stray", schema)
-    )
-    status, checks = doctor()
-    assert status == 1
-    assert checks[MIGRATIONS]["status"] == "fail"
-    assert "models differ from the migrations" in checks[MIGRATIONS]["detail"]
-    assert "stray" in checks[MIGRATIONS]["detail"]
-    assert "makemigrations" in checks[MIGRATIONS]["fix"]
-
-
+@pytest.mark.usefixtures("on_emulator", "analytics_engine")
 def test_doctor_fails_a_dry_run_over_the_cost_limit(
-    dataset: str, monkeypatch: pytest.MonkeyPatch
+    analytics_dataset: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The emulator estimates every query at 0 bytes: the estimate of a
-    # large table stands in for it.
-    assert cli(*GROUP, "migrate").exit_code == 0
+    # large table stands in for it. The suite's dataset is at head.
+    monkeypatch.setenv("BQ_DATASET_ID", analytics_dataset)
     monkeypatch.setenv("BQ_MAX_BYTES_BILLED", str(10 * 1024**3))
     monkeypatch.setattr(doctor_bigquery, "estimate_bytes", lambda *_: 11 * 1024**3)
     status, checks = doctor()
@@ -207,14 +199,22 @@ def test_sqlmigrate_prints_the_sql_without_a_connection(
         analytics_client.get_dataset(dataset)
 
 
-def test_makemigrations_writes_a_revision_that_passes_ruff_and_mypy(
+def test_drift_is_found_by_doctor_and_written_by_makemigrations(
     dataset: str, workspace: Path, analytics_client: bigquery.Client
 ) -> None:
+    """A table the migrations do not know: doctor reports it, and
+    makemigrations writes a revision that passes ruff and mypy."""
     assert cli(*GROUP, "migrate").exit_code == 0
     schema = [bigquery.SchemaField("note", "STRING")]
     analytics_client.create_table(
         bigquery.Table(f"{analytics_client.project}.{dataset}.stray", schema)
     )
+    status, checks = doctor()
+    assert status == 1
+    assert checks[MIGRATIONS]["status"] == "fail"
+    assert "models differ from the migrations" in checks[MIGRATIONS]["detail"]
+    assert "stray" in checks[MIGRATIONS]["detail"]
+    assert "makemigrations" in checks[MIGRATIONS]["fix"]
     result = cli(*GROUP, "makemigrations", "-m", "drop stray")
     assert result.exit_code == 0, result.output
     [new] = (workspace / "migrations_analytics" / "versions").glob("*drop_stray.py")
