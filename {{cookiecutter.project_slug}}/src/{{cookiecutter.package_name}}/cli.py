@@ -391,13 +391,9 @@ def _errors() -> Iterator[None]:
 {%- endif %}
     except (CommandError, SettingsError, DataLayerError) as error:
         raise click.ClickException(str(error)) from None
+
+
+add_migration_commands(main, "alembic")
 {%- if hybrid %}
-
-
-add_migration_commands(main, "alembic")
 add_migration_commands(analytics, "analytics")
-{%- else %}
-
-
-add_migration_commands(main, "alembic")
 {%- endif %}
